@@ -1,0 +1,85 @@
+// Messages between content scripts, extension pages and the background service worker.
+// Every message is parsed with these schemas on arrival; the background also checks who sent
+// it (see `senderKind`): content scripts may only ask about records and write audit events,
+// extension pages may sign in, sync and query.
+import { z } from 'zod';
+import { AuditQuery, AuditQueryResponse } from './api';
+import { ActionKind, AuditKind, Decision, RuleId, User, isoDateTime } from './schemas';
+import { RecordIdentifiers, Snapshot } from './snapshot';
+
+// --- from a content script (a CRM tab) ---
+export const RecordOpen = z.object({ type: z.literal('record.open'), identifiers: RecordIdentifiers });
+export const RecordClose = z.object({ type: z.literal('record.close') });
+// The guard reports what it did; the background adds who, when and the event id, writes it
+// to the outbox, and only then answers (so the UI never shows an event that is not stored).
+export const GuardEvent = z.object({
+  type: z.literal('guard.event'),
+  kind: AuditKind,
+  action: ActionKind,
+  decision: Decision,
+  customerId: z.string().max(64).nullable(),
+  crm: z.string().max(64),
+  pageUrl: z.string().max(2000),
+  control: z.string().max(200).nullable(),
+  details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).default({}),
+});
+export type GuardEvent = z.infer<typeof GuardEvent>;
+
+export const ContentMessage = z.discriminatedUnion('type', [RecordOpen, RecordClose, GuardEvent]);
+export type ContentMessage = z.infer<typeof ContentMessage>;
+
+// --- from extension pages (options, dashboard, panel) ---
+export const PageMessage = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('auth.signIn'),
+    backendUrl: z.string().url(),
+    email: z.string().min(1).max(200),
+    password: z.string().min(1).max(200),
+  }),
+  z.object({ type: z.literal('auth.signOut') }),
+  z.object({ type: z.literal('status.get') }),
+  z.object({ type: z.literal('sync.now') }),
+  z.object({ type: z.literal('audit.query'), query: AuditQuery.partial() }),
+]);
+export type PageMessage = z.infer<typeof PageMessage>;
+
+export const SyncStatus = z.object({
+  backendUrl: z.string().nullable(),
+  user: User.nullable(),
+  lastSuccessAt: isoDateTime.nullable(),
+  lastAttemptAt: isoDateTime.nullable(),
+  lastError: z.string().nullable(),
+  running: z.boolean(),
+  counts: z.object({ customers: z.number().int(), consents: z.number().int() }),
+  outboxPending: z.number().int(),
+  quarantined: z.number().int(),
+  backendReachable: z.boolean().nullable(),
+});
+export type SyncStatus = z.infer<typeof SyncStatus>;
+
+// --- replies ---
+export const Reply = <T extends z.ZodTypeAny>(data: T) =>
+  z.discriminatedUnion('ok', [
+    z.object({ ok: z.literal(true), data }),
+    z.object({ ok: z.literal(false), error: z.string() }),
+  ]);
+
+export const RecordOpenReply = Reply(
+  z.object({ snapshot: Snapshot, user: User.nullable(), backendReachable: z.boolean().nullable() }),
+);
+export type RecordOpenReply = z.infer<typeof RecordOpenReply>;
+export const GuardEventReply = Reply(z.object({ eventId: z.string() }));
+export const StatusReply = Reply(SyncStatus);
+export const AuditQueryReply = Reply(AuditQueryResponse);
+
+// --- pushed by the background to the panel of a tab (over a runtime Port named 'panel') ---
+export const PanelState = z.object({
+  type: z.literal('panel.state'),
+  snapshot: Snapshot,
+  user: User.nullable(),
+  backendReachable: z.boolean().nullable(),
+  lastBlock: z
+    .object({ action: ActionKind, ruleIds: z.array(RuleId), at: isoDateTime, eventId: z.string() })
+    .nullable(),
+});
+export type PanelState = z.infer<typeof PanelState>;
