@@ -4,7 +4,7 @@
 // extension pages may sign in, sync and query.
 import { z } from 'zod';
 import { AuditQuery, AuditQueryResponse } from './api';
-import { ActionKind, AuditKind, Decision, RuleId, User, isoDateTime } from './schemas';
+import { ActionKind, AuditKind, Decision, PolicySettings, User, isoDateTime } from './schemas';
 import { RecordIdentifiers, Snapshot } from './snapshot';
 
 // --- from a content script (a CRM tab) ---
@@ -40,6 +40,7 @@ export const PageMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('status.get') }),
   z.object({ type: z.literal('sync.now') }),
   z.object({ type: z.literal('audit.query'), query: AuditQuery.partial() }),
+  z.object({ type: z.literal('panel.dismissBlock') }),
 ]);
 export type PageMessage = z.infer<typeof PageMessage>;
 
@@ -65,7 +66,12 @@ export const Reply = <T extends z.ZodTypeAny>(data: T) =>
   ]);
 
 export const RecordOpenReply = Reply(
-  z.object({ snapshot: Snapshot, user: User.nullable(), backendReachable: z.boolean().nullable() }),
+  z.object({
+    snapshot: Snapshot,
+    user: User.nullable(),
+    policy: PolicySettings,
+    backendReachable: z.boolean().nullable(),
+  }),
 );
 export type RecordOpenReply = z.infer<typeof RecordOpenReply>;
 export const GuardEventReply = Reply(z.object({ eventId: z.string() }));
@@ -78,8 +84,16 @@ export const PanelState = z.object({
   snapshot: Snapshot,
   user: User.nullable(),
   backendReachable: z.boolean().nullable(),
+  // The last action the guard blocked in this tab: the panel shows it as a dialog with the
+  // reasons, rules and remedies until the rep dismisses it.
   lastBlock: z
-    .object({ action: ActionKind, ruleIds: z.array(RuleId), at: isoDateTime, eventId: z.string() })
+    .object({
+      action: ActionKind,
+      control: z.string().nullable(),
+      decision: Decision,
+      at: isoDateTime,
+      eventId: z.string(),
+    })
     .nullable(),
 });
 export type PanelState = z.infer<typeof PanelState>;
