@@ -1,0 +1,136 @@
+// A small typed client for the backend's HTTP API (lib/api.ts). Every response is parsed with
+// the contract's zod schemas; failures come back as values, never thrown, and say which kind:
+// the network (no answer), 401 (signed out: nothing is cleared here, the caller decides),
+// another HTTP error, or an answer that does not match the contract.
+import type { z } from 'zod';
+import {
+  ApiError,
+  AuditPushResponse,
+  AuditQueryResponse,
+  PullResponse,
+  SignInResponse,
+  type AuditQuery,
+} from '@/lib/api';
+import type { AuditEvent } from '@/lib/schemas';
+
+export type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
+
+export type BackendFailure =
+  | { ok: false; kind: 'network'; message: string }
+  | { ok: false; kind: 'unauthorized'; status: 401; message: string }
+  | { ok: false; kind: 'http'; status: number; code: string | null; message: string }
+  | { ok: false; kind: 'invalid_response'; status: number; message: string; rawSize: number };
+export type BackendResult<T> = { ok: true; data: T } | BackendFailure;
+
+export interface Endpoint {
+  backendUrl: string;
+  token: string;
+}
+
+export interface BackendClient {
+  signIn(backendUrl: string, body: { email: string; password: string }): Promise<BackendResult<SignInResponse>>;
+  pull(ep: Endpoint, cursor: string | null, limit: number, signal?: AbortSignal): Promise<BackendResult<PullResponse>>;
+  pushAudit(ep: Endpoint, events: AuditEvent[]): Promise<BackendResult<AuditPushResponse>>;
+  queryAudit(ep: Endpoint, query: Partial<AuditQuery>): Promise<BackendResult<AuditQueryResponse>>;
+}
+
+export interface BackendOptions {
+  fetch: Fetch;
+  /** Told after every request whether the backend answered (a 5xx counts as not reachable). */
+  onReachability?: (reachable: boolean) => void;
+  timeoutMs?: number;
+}
+
+/** "path.to.field: message" for the first few issues; enough to find the bad field. */
+export function describeZodError(error: z.ZodError, max = 3): string {
+  const parts = error.issues
+    .slice(0, max)
+    .map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
+  const more = error.issues.length > max ? ` (and ${error.issues.length - max} more)` : '';
+  return parts.join('; ') + more;
+}
+
+export function createBackendClient(opts: BackendOptions): BackendClient {
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+
+  async function request<S extends z.ZodTypeAny>(
+    url: string,
+    init: RequestInit,
+    schema: S,
+    signal?: AbortSignal,
+  ): Promise<BackendResult<z.infer<S>>> {
+    let res: Response;
+    try {
+      const timeout = AbortSignal.timeout(timeoutMs);
+      res = await opts.fetch(url, { ...init, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+    } catch (err) {
+      opts.onReachability?.(false);
+      return { ok: false, kind: 'network', message: `Backend unreachable (${url}): ${errorText(err)}` };
+    }
+    opts.onReachability?.(res.status < 500);
+
+    let text: string;
+    try {
+      text = await res.text();
+    } catch (err) {
+      return { ok: false, kind: 'network', message: `Connection lost while reading the answer: ${errorText(err)}` };
+    }
+    const rawSize = new TextEncoder().encode(text).length;
+    let body: unknown = undefined;
+    let bodyIsJson = false;
+    try {
+      body = text === '' ? undefined : JSON.parse(text);
+      bodyIsJson = body !== undefined;
+    } catch {
+      // not JSON; handled below
+    }
+
+    if (!res.ok) {
+      const apiError = bodyIsJson ? ApiError.safeParse(body) : null;
+      const message = apiError?.success ? apiError.data.message : `HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''}`;
+      if (res.status === 401) return { ok: false, kind: 'unauthorized', status: 401, message };
+      return { ok: false, kind: 'http', status: res.status, code: apiError?.success ? apiError.data.error : null, message };
+    }
+    if (!bodyIsJson) {
+      return { ok: false, kind: 'invalid_response', status: res.status, rawSize, message: 'the answer is not JSON' };
+    }
+    const parsed = schema.safeParse(body);
+    if (!parsed.success) {
+      return { ok: false, kind: 'invalid_response', status: res.status, rawSize, message: describeZodError(parsed.error) };
+    }
+    return { ok: true, data: parsed.data };
+  }
+
+  const url = (backendUrl: string, path: string) => backendUrl.replace(/\/+$/, '') + path;
+  const auth = (ep: Endpoint) => ({ authorization: `Bearer ${ep.token}`, accept: 'application/json' });
+  const json = { 'content-type': 'application/json', accept: 'application/json' };
+
+  return {
+    signIn(backendUrl, body) {
+      return request(url(backendUrl, '/api/auth/sign-in'), { method: 'POST', headers: json, body: JSON.stringify(body) }, SignInResponse);
+    },
+    pull(ep, cursor, limit, signal) {
+      const q = new URLSearchParams({ limit: String(limit) });
+      if (cursor !== null) q.set('cursor', cursor);
+      return request(url(ep.backendUrl, `/api/sync/pull?${q}`), { method: 'GET', headers: auth(ep) }, PullResponse, signal);
+    },
+    pushAudit(ep, events) {
+      return request(
+        url(ep.backendUrl, '/api/audit-events'),
+        { method: 'POST', headers: { ...auth(ep), ...json }, body: JSON.stringify({ events }) },
+        AuditPushResponse,
+      );
+    },
+    queryAudit(ep, query) {
+      const q = new URLSearchParams();
+      for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null) q.set(k, String(v));
+      const qs = q.size ? `?${q}` : '';
+      return request(url(ep.backendUrl, `/api/audit-events${qs}`), { method: 'GET', headers: auth(ep) }, AuditQueryResponse);
+    },
+  };
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof Error) return err.name === 'TimeoutError' ? 'timed out' : err.message;
+  return String(err);
+}

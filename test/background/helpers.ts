@@ -1,0 +1,165 @@
+// A fake backend (served through a fake `fetch`) and small factories for background tests.
+import { fakeBrowser } from 'wxt/testing/fake-browser';
+import type { AuditEvent, ConsentInput, CustomerInput, User } from '@/lib/schemas';
+import { createBackground, type BackgroundDeps, type IncomingPort } from '@/entrypoints/background/app';
+import type { Sender } from '@/entrypoints/background/router';
+
+export const BACKEND = 'http://backend.test';
+export const ORIGIN = fakeBrowser.runtime.getURL('/');
+export const RUNTIME_ID = fakeBrowser.runtime.id;
+export const T0 = '2025-01-02T10:00:00.000Z';
+
+export const REP: User = { id: 'u1', email: 'rita.rep@carrier.test', name: 'Rita Rep', role: 'rep' };
+
+export function customer(n: number, over: Partial<CustomerInput> = {}): CustomerInput {
+  return {
+    id: `c${n}`,
+    accountNumber: `A-${1000 + n}`,
+    name: `Customer ${n}`,
+    crmRefs: [{ crm: 'demo-crm', id: `crm-${n}` }],
+    phones: [`+1407555${String(n).padStart(4, '0')}`],
+    emails: [`customer${n}@example.com`],
+    updatedAt: T0,
+    ...over,
+  };
+}
+
+export function consent(n: number, customerId: string, over: Partial<ConsentInput> = {}): ConsentInput {
+  return { id: `k${n}`, customerId, purpose: 'marketing', state: 'opt_in', method: 'written', updatedAt: T0, ...over };
+}
+
+export const up = (entity: string, data: { id: string }, version = 1) => ({ op: 'upsert', entity, id: data.id, version, data });
+export const tomb = (entity: string, id: string, version = 2) => ({ op: 'tombstone', entity, id, version });
+
+type Page = { changes: unknown[]; cursor: string; hasMore: boolean; serverTime?: string };
+type Served = Page | 'network' | { status: number; body: unknown };
+
+/** Serves sync pages by the cursor asked for ('' = from the start), sign-in and audit routes. */
+export class FakeBackend {
+  pages = new Map<string, Served>();
+  pullCursors: string[] = [];
+  audit: 'up' | 'down' | 'unauthorized' = 'up';
+  /** ids the backend refuses to acknowledge (neither accepted nor duplicate) */
+  dropIds = new Set<string>();
+  stored = new Map<string, AuditEvent>();
+  pushes = 0;
+  token = 'token-0123456789abcdef';
+  tokenValid = true;
+
+  page(from: string, served: Served) {
+    this.pages.set(from, served);
+    return this;
+  }
+
+  readonly fetch: BackgroundDeps['fetch'] = async (input, init) => {
+    const url = new URL(input);
+    const json = (status: number, body: unknown) =>
+      new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+    const authed = () => this.tokenValid && new Headers(init?.headers).get('authorization') === `Bearer ${this.token}`;
+
+    if (url.pathname === '/api/auth/sign-in') {
+      const body = JSON.parse(String(init?.body));
+      if (body.password !== 'secret') return json(401, { error: 'bad_credentials', message: 'Wrong email or password' });
+      return json(200, { token: this.token, user: { ...REP, email: body.email } });
+    }
+    if (url.pathname === '/api/sync/pull') {
+      if (!authed()) return json(401, { error: 'unauthorized', message: 'Session expired' });
+      const cursor = url.searchParams.get('cursor') ?? '';
+      this.pullCursors.push(cursor);
+      const served = this.pages.get(cursor);
+      if (served === 'network') throw new TypeError('Failed to fetch');
+      if (!served) return json(500, { error: 'no_page', message: `no page for cursor "${cursor}"` });
+      if ('status' in served) return json(served.status, served.body);
+      return json(200, { serverTime: T0, ...served });
+    }
+    if (url.pathname === '/api/audit-events' && init?.method === 'POST') {
+      if (this.audit === 'down') throw new TypeError('Failed to fetch');
+      if (this.audit === 'unauthorized' || !authed()) return json(401, { error: 'unauthorized', message: 'Session expired' });
+      this.pushes += 1;
+      const { events } = JSON.parse(String(init.body)) as { events: AuditEvent[] };
+      const accepted: string[] = [];
+      const duplicates: string[] = [];
+      for (const e of events) {
+        if (this.dropIds.has(e.id)) continue;
+        if (this.stored.has(e.id)) duplicates.push(e.id);
+        else {
+          this.stored.set(e.id, e);
+          accepted.push(e.id);
+        }
+      }
+      return json(200, { accepted, duplicates });
+    }
+    if (url.pathname === '/api/audit-events') {
+      if (!authed()) return json(401, { error: 'unauthorized', message: 'Session expired' });
+      const events = [...this.stored.values()].map((e) => ({ ...e, receivedAt: T0 }));
+      return json(200, { events, next: null });
+    }
+    return json(404, { error: 'not_found', message: 'no route' });
+  };
+}
+
+export const pageSender = (tabId?: number): Sender => ({
+  id: RUNTIME_ID,
+  url: `${ORIGIN}options.html`,
+  ...(tabId === undefined ? {} : { tab: { id: tabId } }),
+});
+export const contentSender = (tabId = 7): Sender => ({
+  id: RUNTIME_ID,
+  url: 'http://localhost:5173/customers/crm-1',
+  tab: { id: tabId },
+  frameId: 0,
+});
+
+let dbSeq = 0;
+/** A background on fresh databases (or on `names`, to simulate a restarted worker). */
+export function makeBackground(
+  backend: FakeBackend,
+  opts: { names?: { cacheName: string; storeName: string }; now?: () => Date } = {},
+) {
+  dbSeq += 1;
+  const names = opts.names ?? { cacheName: `cache-${dbSeq}-${Math.random()}`, storeName: `store-${dbSeq}-${Math.random()}` };
+  const bg = createBackground({
+    ...names,
+    fetch: backend.fetch,
+    runtimeId: RUNTIME_ID,
+    extensionOrigin: ORIGIN,
+    sessionArea: fakeBrowser.storage.session as never,
+    now: opts.now,
+    signOutFlushMs: 200,
+  });
+  return Object.assign(bg, { names });
+}
+
+export async function signIn(bg: ReturnType<typeof makeBackground>) {
+  const reply = await bg.handleMessage(
+    { type: 'auth.signIn', backendUrl: BACKEND, email: REP.email, password: 'secret' },
+    pageSender(),
+  );
+  if (!reply.ok) throw new Error(reply.error);
+  await bg.sync.run(); // joins the sync sign-in started
+  return reply;
+}
+
+export const openRecord = (bg: ReturnType<typeof makeBackground>, identifiers: Record<string, unknown>, tabId = 7) =>
+  bg.handleMessage({ type: 'record.open', identifiers: { crm: 'demo-crm', crmId: null, ...identifiers } }, contentSender(tabId));
+
+export function fakePort(sender: Sender, name = 'panel') {
+  const messages: unknown[] = [];
+  const disconnectListeners: (() => void)[] = [];
+  const port: IncomingPort & { messages: unknown[]; disconnected: boolean; close(): void } = {
+    name,
+    sender,
+    messages,
+    disconnected: false,
+    postMessage: (m) => messages.push(m),
+    disconnect() {
+      port.disconnected = true;
+    },
+    onDisconnect: { addListener: (cb) => disconnectListeners.push(cb) },
+    close() {
+      disconnectListeners.forEach((cb) => cb());
+    },
+  };
+  return port;
+}
+
