@@ -149,7 +149,7 @@ export async function signInThroughOptions(ext: Extension, backend: Backend, ema
   await page.getByLabel('Password').fill(DEMO_PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByText(email)).toBeVisible();
-  await expect(page.getByTestId('last-sync')).not.toHaveText(/never/i, { timeout: 20_000 });
+  await expect(page.getByTestId('last-success')).not.toHaveText(/never/i, { timeout: 20_000 });
   return page;
 }
 

@@ -13,9 +13,11 @@ test('a rep sees each customer\'s CPNI status and is stopped before unapproved m
   await expect(page.getByText('Marketing email sent to Ada Opted-In')).toBeVisible();
 
   // In-app navigation (pushState) to Ben, who gave no approval: the panel follows.
-  await page.getByRole('link', { name: 'Contacts' }).click();
+  await page.evaluate(() => ((window as any).__noReload = true));
+  await page.getByTestId('nav-contacts').click();
   await page.getByRole('link', { name: 'Ben No-Approval' }).click();
   await expect(page).toHaveURL(/\/contacts\/C-1002$/);
+  expect(await page.evaluate(() => (window as any).__noReload)).toBe(true); // no page load happened
   panel = await panelFrame(page);
   await expect(panel.getByTestId('customer-name')).toHaveText('Ben No-Approval');
   await expect(panel.getByTestId('marketing-status')).toContainText(/blocked/i);
