@@ -29,6 +29,11 @@ export interface CustomerCache {
    * email. An identifier shared by more than one customer is ambiguous and matches nobody.
    */
   findCustomer(identifiers: RecordIdentifiers): Promise<CachedCustomer | null>;
+  /**
+   * Batch lookup for list scrubs: one result per input, in the same order, null where
+   * `findCustomer` would answer null. The packed layout makes this much cheaper than a loop.
+   */
+  findMany(identifiers: readonly RecordIdentifiers[]): Promise<(CachedCustomer | null)[]>;
   counts(): Promise<{ customers: number; consents: number }>;
   /** Empties the cache, cursor included, in one transaction. */
   clear(): Promise<void>;
@@ -200,6 +205,14 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
         if (!row) return null;
         const consents = (await consentsOf([row.id])).get(row.id) ?? [];
         return { customer: fromRow(row), consents };
+      });
+    },
+
+    async findMany(list) {
+      return db.transaction('r', db.customers, db.consents, async () => {
+        const rows = await Promise.all(list.map((ids) => find(ids)));
+        const consents = await consentsOf([...new Set(rows.filter((r) => r).map((r) => r!.id))]);
+        return rows.map((row) => (row ? { customer: fromRow(row), consents: consents.get(row.id) ?? [] } : null));
       });
     },
 

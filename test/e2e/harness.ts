@@ -117,7 +117,7 @@ export interface Extension {
   url(page: string): string;
 }
 
-export async function launchExtension(): Promise<Extension> {
+export async function launchExtension(extraArgs: string[] = []): Promise<Extension> {
   if (!existsSync(path.join(EXTENSION_DIR, 'manifest.json'))) {
     throw new Error(`no built extension in ${EXTENSION_DIR}: run npm run build first`);
   }
@@ -132,6 +132,7 @@ export async function launchExtension(): Promise<Extension> {
       '--disable-sync',
       '--no-first-run',
       '--disable-quic',
+      ...extraArgs,
     ],
   });
   let [worker] = context.serviceWorkers();
