@@ -6,7 +6,7 @@
 import { useCallback, useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
 import { browser } from 'wxt/browser';
 import { PanelState } from '@/lib/messages';
-import type { Consent, Role } from '@/lib/schemas';
+import { DEFAULT_POLICY, type Consent, type PolicySettings, type Role } from '@/lib/schemas';
 import type { KnownSnapshot, Snapshot, UnknownWhy } from '@/lib/snapshot';
 import {
   AckReply,
@@ -173,7 +173,7 @@ export function StatusPanel({
           </p>
         )}
         {snapshot.state === 'known' ? (
-          <KnownRecord snapshot={snapshot} now={clock} role={state?.user?.role ?? 'rep'} />
+          <KnownRecord snapshot={snapshot} now={clock} role={state?.user?.role ?? 'rep'} policy={state?.policy ?? DEFAULT_POLICY} />
         ) : (
           <UnknownRecord why={invalid ? null : snapshot.why} />
         )}
@@ -247,12 +247,21 @@ function UnknownRecord({ why }: { why: UnknownWhy | null }) {
   );
 }
 
-function KnownRecord({ snapshot, now, role }: { snapshot: KnownSnapshot; now: Date; role: Role }) {
-  // PanelState carries no PolicySettings yet: the helpers use DEFAULT_POLICY (opt-in only).
-  const marketing = purposeStatus(snapshot, 'marketing', now);
-  const thirdParty = purposeStatus(snapshot, 'third_party', now);
-  const newCarrier = purposeStatus(snapshot, 'new_carrier', now);
-  const callDetail = callDetailStatus(snapshot, now, role);
+function KnownRecord({
+  snapshot,
+  now,
+  role,
+  policy,
+}: {
+  snapshot: KnownSnapshot;
+  now: Date;
+  role: Role;
+  policy: PolicySettings;
+}) {
+  const marketing = purposeStatus(snapshot, 'marketing', now, policy);
+  const thirdParty = purposeStatus(snapshot, 'third_party', now, policy);
+  const newCarrier = purposeStatus(snapshot, 'new_carrier', now, policy);
+  const callDetail = callDetailStatus(snapshot, now, role, policy);
   const categories = categoriesText(snapshot);
   const { customer } = snapshot;
   return (

@@ -10,6 +10,9 @@ import { RecordIdentifiers, Snapshot } from './snapshot';
 // --- from a content script (a CRM tab) ---
 export const RecordOpen = z.object({ type: z.literal('record.open'), identifiers: RecordIdentifiers });
 export const RecordClose = z.object({ type: z.literal('record.close') });
+// Who is signed in and the policy in force, for a frame with no record open (a list page's
+// "Export list" is decided on the role).
+export const ContextGet = z.object({ type: z.literal('context.get') });
 // The guard reports what it did; the background adds who, when and the event id, writes it
 // to the outbox, and only then answers (so the UI never shows an event that is not stored).
 export const GuardEvent = z.object({
@@ -25,7 +28,7 @@ export const GuardEvent = z.object({
 });
 export type GuardEvent = z.infer<typeof GuardEvent>;
 
-export const ContentMessage = z.discriminatedUnion('type', [RecordOpen, RecordClose, GuardEvent]);
+export const ContentMessage = z.discriminatedUnion('type', [RecordOpen, RecordClose, ContextGet, GuardEvent]);
 export type ContentMessage = z.infer<typeof ContentMessage>;
 
 // --- from extension pages (options, dashboard, panel) ---
@@ -74,6 +77,14 @@ export const RecordOpenReply = Reply(
   }),
 );
 export type RecordOpenReply = z.infer<typeof RecordOpenReply>;
+export const ContextReply = Reply(z.object({ user: User.nullable(), policy: PolicySettings }));
+
+// --- pushed by the background to the content scripts of a tab (tabs.sendMessage) ---
+// The cache changed (a sync, a sign-in or sign-out): ask for the record again. With
+// `invalidate` the guard forgets what it knew at once (sign-out), so it never decides on
+// data the extension no longer holds.
+export const RecordRefresh = z.object({ type: z.literal('record.refresh'), invalidate: z.boolean() });
+export type RecordRefresh = z.infer<typeof RecordRefresh>;
 export const GuardEventReply = Reply(z.object({ eventId: z.string() }));
 export const StatusReply = Reply(SyncStatus);
 export const AuditQueryReply = Reply(AuditQueryResponse);
@@ -83,6 +94,7 @@ export const PanelState = z.object({
   type: z.literal('panel.state'),
   snapshot: Snapshot,
   user: User.nullable(),
+  policy: PolicySettings,
   backendReachable: z.boolean().nullable(),
   // The last action the guard blocked in this tab: the panel shows it as a dialog with the
   // reasons, rules and remedies until the rep dismisses it.

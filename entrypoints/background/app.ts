@@ -1,7 +1,7 @@
 // The background, assembled from its parts and free of `browser`: index.ts passes in the
 // runtime's pieces, tests pass fakes. Handlers for every message live here; router.ts parses
 // messages and checks senders before they get here.
-import type { ContentMessage, PageMessage, PanelState, SyncStatus } from '@/lib/messages';
+import type { ContentMessage, PageMessage, PanelState, RecordRefresh, SyncStatus } from '@/lib/messages';
 import { DEFAULT_POLICY } from '@/lib/schemas';
 import type { AuditQueryResponse } from '@/lib/api';
 import type { RecordIdentifiers, Snapshot } from '@/lib/snapshot';
@@ -23,6 +23,8 @@ export interface BackgroundDeps extends Identity {
   syncPageLimit?: number;
   /** How long sign-out waits for the outbox to deliver before it signs out anyway. */
   signOutFlushMs?: number;
+  /** Tells a tab's content scripts that the record on screen must be looked up again. */
+  notifyTab?: (tabId: number, message: RecordRefresh) => void;
 }
 
 /** A runtime Port as the panel opens it (`browser.runtime.connect({ name: 'panel' })`). */
@@ -121,10 +123,13 @@ export function createBackground(deps: BackgroundDeps) {
       type: 'panel.state',
       snapshot: t.snapshot!,
       user: (await session())?.user ?? null,
+      policy: await policy(),
       backendReachable: reachable,
       lastBlock: t.lastBlock,
     };
   }
+
+  const policy = async () => (await cache.getPolicy()) ?? DEFAULT_POLICY;
 
   async function push(tabId: number) {
     if (tabs.hasPorts(tabId)) tabs.post(tabId, await panelState(tabId));
@@ -134,9 +139,13 @@ export function createBackground(deps: BackgroundDeps) {
     await Promise.all(tabs.knownTabIds().map((id) => push(id).catch(() => undefined)));
   }
 
-  /** After a sync (or sign-in/out), look the records on screen up again and tell their panels. */
-  async function refreshTabs(_o?: SyncOutcome) {
+  /**
+   * After a sync (or sign-in/out), look the records on screen up again, tell their panels, and
+   * tell their guards to ask again (`invalidate`: forget the old status at once).
+   */
+  async function refreshTabs(_o?: SyncOutcome, invalidate = false) {
     for (const tabId of tabs.knownTabIds()) {
+      deps.notifyTab?.(tabId, { type: 'record.refresh', invalidate });
       const t = await tabs.get(tabId);
       if (t.identifiers) await tabs.update(tabId, { snapshot: await lookup(t.identifiers) });
       else if (t.snapshot) await tabs.update(tabId, { snapshot: null });
@@ -186,10 +195,15 @@ export function createBackground(deps: BackgroundDeps) {
           data: {
             snapshot,
             user: s?.user ?? null,
-            policy: (await cache.getPolicy()) ?? DEFAULT_POLICY,
+            policy: await policy(),
             backendReachable: reachable,
           },
         };
+      }
+      case 'context.get': {
+        // A frame that asks is a CRM tab the guard runs in: remember it so it hears refreshes.
+        await tabs.update(from.tabId, {});
+        return { ok: true, data: { user: (await session())?.user ?? null, policy: await policy() } };
       }
       case 'record.close': {
         // Every CRM frame runs a content script: only the frame that opened the record closes it.
@@ -279,7 +293,7 @@ export function createBackground(deps: BackgroundDeps) {
     await outbox.stampPending(res.data.user);
     void sync.run();
     void outbox.flush({ force: true }); // a fresh session: try everything waiting now
-    void refreshTabs();
+    void refreshTabs(undefined, !sameCache);
     return { ok: true, data: await status() };
   }
 
@@ -290,7 +304,7 @@ export function createBackground(deps: BackgroundDeps) {
     }
     await kv.remove('session');
     await resetCache();
-    await refreshTabs();
+    await refreshTabs(undefined, true);
     return { ok: true, data: await status() };
   }
 

@@ -14,6 +14,10 @@ export default defineBackground(() => {
     runtimeId: browser.runtime.id,
     extensionOrigin: browser.runtime.getURL('/'),
     sessionArea: (browser.storage.session as SessionArea | undefined) ?? null,
+    notifyTab: (tabId, message) => {
+      // A tab without our content script (closed, navigated away) just does not answer.
+      browser.tabs.sendMessage(tabId, message).catch(() => undefined);
+    },
   });
 
   browser.runtime.onMessage.addListener((message: unknown, sender, sendResponse) =>

@@ -29,6 +29,8 @@ export interface CrmGuardApp {
   readonly panel: PanelHost | null;
   /** Re-read the page now (coalesced). */
   check(): void;
+  /** The background says the cache changed: ask for the record again. */
+  refresh(invalidate: boolean): void;
   destroy(): void;
 }
 
@@ -49,7 +51,14 @@ export function startCrmGuard(options: CrmGuardOptions): CrmGuardApp | null {
   const panel = isTopFrame ? new PanelHost(doc, options.panelUrl, ownUi) : null;
   let adapter: CrmAdapter | null = null;
 
+  let blockPanelUrl: string | null = null; // the page where a block mounted the panel
   const report = (event: GuardEvent) => {
+    // A block away from a record (say, "Export list" on a list page) still needs the panel,
+    // which shows the block dialog.
+    if (event.kind === 'action.blocked' && panel && !panel.mounted && adapter) {
+      blockPanelUrl = doc.location.href;
+      panel.ensure(adapter);
+    }
     sendGuardEvent(options.send, event).catch((err: unknown) =>
       log.warn('CPNI Guard: could not report %s:', event.kind, err),
     );
@@ -66,12 +75,21 @@ export function startCrmGuard(options: CrmGuardOptions): CrmGuardApp | null {
     isTopFrame,
   }).start(signal);
 
+  let contextAsked = false;
   const onRead = (read: PageRead) => {
     adapter = read.adapter;
     session.update(read.identifiers);
+    // A CRM page with no record open (a list): still learn the role, for list exports.
+    if (read.adapter && !read.identifiers && !contextAsked) {
+      contextAsked = true;
+      session.loadContext();
+    }
     if (!panel) return;
     if (read.adapter && read.identifiers) panel.ensure(read.adapter);
-    else if (panel.mounted) panel.unmount();
+    else if (panel.mounted && blockPanelUrl !== doc.location.href) {
+      blockPanelUrl = null;
+      panel.unmount();
+    }
   };
   const watcher = watchRecord({ adapters: options.adapters, doc, signal, onRead, subscribeLocation: options.subscribeLocation });
 
@@ -84,6 +102,7 @@ export function startCrmGuard(options: CrmGuardOptions): CrmGuardApp | null {
     session,
     panel,
     check: () => watcher.check(),
+    refresh: (invalidate) => session.refresh(invalidate),
     destroy() {
       if (destroyed) return;
       destroyed = true;

@@ -1,6 +1,6 @@
 // How the content script talks to the background: one-shot runtime messages, each parsed with
 // the ContentMessage contract before it leaves and each reply parsed before it is used.
-import { ContentMessage, GuardEvent, GuardEventReply, RecordOpenReply } from '@/lib/messages';
+import { ContentMessage, ContextReply, GuardEvent, GuardEventReply, RecordOpenReply } from '@/lib/messages';
 
 /** Sends one message to the background and resolves with its raw reply. */
 export type Send = (message: ContentMessage) => Promise<unknown>;
@@ -9,6 +9,10 @@ export type RecordOpenData = Extract<RecordOpenReply, { ok: true }>['data'];
 
 export async function sendRecordOpen(send: Send, message: Extract<ContentMessage, { type: 'record.open' }>) {
   return RecordOpenReply.parse(await send(ContentMessage.parse(message)));
+}
+
+export async function sendContextGet(send: Send) {
+  return ContextReply.parse(await send(ContentMessage.parse({ type: 'context.get' })));
 }
 
 export async function sendRecordClose(send: Send): Promise<void> {

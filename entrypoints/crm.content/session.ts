@@ -5,7 +5,7 @@
 import { recordKey, sameIdentifiers } from '@/lib/adapter';
 import { DEFAULT_POLICY, type PolicySettings, type User } from '@/lib/schemas';
 import type { RecordIdentifiers, Snapshot } from '@/lib/snapshot';
-import { sendRecordClose, sendRecordOpen, type Send } from './messaging';
+import { sendContextGet, sendRecordClose, sendRecordOpen, type Send } from './messaging';
 
 export interface GuardState {
   identifiers: RecordIdentifiers | null;
@@ -64,11 +64,32 @@ export class RecordSession {
     }
   }
 
-  /** Ask again for the record on screen (e.g. the rep comes back from the panel). */
-  refresh(): void {
-    if (this.destroyed || !this.key || !this.state.identifiers) return;
+  /**
+   * Ask again for the record on screen (the rep comes back from the panel, or the background
+   * says the cache changed). With `invalidate` the old status is forgotten at once, so nothing
+   * is decided on data the extension no longer holds (sign-out).
+   */
+  refresh(invalidate = false): void {
+    if (this.destroyed) return;
     this.generation++;
-    this.open(this.state.identifiers);
+    if (invalidate) {
+      this.state = { ...this.state, user: null, snapshot: this.key ? loadingSnapshot() : noRecordSnapshot() };
+    }
+    if (this.key && this.state.identifiers) this.open(this.state.identifiers);
+    else this.loadContext();
+  }
+
+  /** With no record open, still learn who is signed in and the policy (list-page exports). */
+  loadContext(): void {
+    if (this.destroyed) return;
+    const generation = this.generation;
+    sendContextGet(this.send).then(
+      (reply) => {
+        if (generation !== this.generation || !reply.ok) return;
+        this.state = { ...this.state, user: reply.data.user, policy: reply.data.policy };
+      },
+      (err: unknown) => this.log.warn('CPNI Guard: context.get got no valid reply:', err),
+    );
   }
 
   destroy(): void {

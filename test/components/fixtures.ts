@@ -1,3 +1,4 @@
+import { DEFAULT_POLICY } from '@/lib/schemas';
 // Data factories for component tests.
 import type { PanelState } from '@/lib/messages';
 import { Consent, Customer, type ConsentInput, type CustomerInput } from '@/lib/schemas';
@@ -51,6 +52,7 @@ export function panelState(over: Partial<PanelState> = {}): PanelState {
     type: 'panel.state',
     snapshot: known(),
     user: { id: 'u1', email: 'sam.rep@carrier.example', name: 'Sam Rep', role: 'rep' },
+    policy: DEFAULT_POLICY,
     backendReachable: true,
     lastBlock: null,
     ...over,

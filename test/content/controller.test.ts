@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ADAPTERS } from '@/entrypoints/crm.content/adapters';
 import { startCrmGuard, type CrmGuardApp } from '@/entrypoints/crm.content/controller';
 import type { Snapshot } from '@/lib/snapshot';
-import { ALLOW, BLOCK, PANEL_URL, activityTexts, fakeBackground, flush, installCrmHandlers, knownSnapshot, loadPage, openReply, renderView } from './helpers';
+import { ALLOW, BLOCK, PANEL_URL, activityTexts, fakeBackground, flush, installCrmHandlers, knownSnapshot, loadPage, openReply, renderView, rep } from './helpers';
 
 // Fake decide: allow C-1002's marketing, block everything else (and unknown status).
 const decide = vi.fn((_action: string, s: Snapshot) => (s.state === 'known' && s.customer.id === 'C-1002' ? ALLOW : BLOCK));
@@ -103,6 +103,30 @@ describe('record tracking', () => {
     await navigate('/contacts', 'contacts-list');
     expect(bg.messages.at(-1)).toEqual({ type: 'record.close' });
     expect(app!.session.current().identifiers).toBeNull();
+  });
+
+  it('on a list page it learns who is signed in, for decisions that need no record', async () => {
+    loadPage('contacts-list', '/contacts');
+    const bg = start();
+    bg.signedInAs({ ...rep, role: 'manager' });
+    await flush();
+    expect(bg.contextRequests()).toBe(1);
+    app!.refresh(false);
+    await flush();
+    expect(app!.session.current().user?.role).toBe('manager');
+  });
+
+  it('forgets the status at once when the background says the cache was cleared', async () => {
+    loadPage('contact-C-1002', '/contacts/C-1002');
+    const bg = start();
+    await flush();
+    bg.answerOpen('C-1002', openReply(knownSnapshot('C-1002')));
+    await flush();
+    expect(app!.session.current().snapshot.state).toBe('known');
+    app!.refresh(true); // sign-out
+    expect(app!.session.current().snapshot).toMatchObject({ state: 'unknown', why: 'loading' });
+    expect(app!.session.current().user).toBeNull();
+    expect(bg.pendingOpens.at(-1)?.message).toMatchObject({ type: 'record.open' });
   });
 
   it('re-reads when the CRM replaces its DOM, without a navigation event', async () => {

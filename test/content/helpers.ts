@@ -71,7 +71,14 @@ export function fakeBackground() {
   const messages: ContentMessage[] = [];
   const pendingOpens: Pending[] = [];
   let eventCount = 0;
+  let contextRequests = 0;
+  let contextUser: User | null = rep;
   const send = async (message: ContentMessage): Promise<unknown> => {
+    // Asking who is signed in changes nothing; tests about records look at the other messages.
+    if (message.type === 'context.get') {
+      contextRequests++;
+      return { ok: true, data: { user: contextUser, policy: DEFAULT_POLICY } };
+    }
     messages.push(message);
     if (message.type === 'record.open') return new Promise((resolve) => pendingOpens.push({ message, resolve }));
     if (message.type === 'guard.event') return { ok: true, data: { eventId: `ev-${++eventCount}` } };
@@ -81,6 +88,10 @@ export function fakeBackground() {
     send,
     messages,
     pendingOpens,
+    contextRequests: () => contextRequests,
+    signedInAs(user: User | null) {
+      contextUser = user;
+    },
     guardEvents: () => messages.filter((m): m is Extract<ContentMessage, { type: 'guard.event' }> => m.type === 'guard.event'),
     /** Answers the oldest (or the given crmId's) pending record.open. */
     answerOpen(crmId: string, reply: unknown) {

@@ -154,6 +154,17 @@ export async function signInThroughOptions(ext: Extension, backend: Backend, ema
   return page;
 }
 
+/** Signs out from an options page; confirms when undelivered audit events make it ask. */
+export async function signOutThroughOptions(options: Page): Promise<void> {
+  await options.bringToFront();
+  await options.getByRole('button', { name: 'Sign out' }).click();
+  const anyway = options.getByRole('button', { name: 'Sign out anyway' });
+  const signIn = options.getByRole('button', { name: 'Sign in' });
+  await expect(anyway.or(signIn)).toBeVisible();
+  if (await anyway.isVisible()) await anyway.click();
+  await expect(signIn).toBeVisible();
+}
+
 /** The CPNI panel's frame inside the CRM page (it lives in a closed shadow root). */
 export async function panelFrame(page: Page) {
   await expect

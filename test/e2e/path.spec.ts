@@ -1,5 +1,5 @@
 // The whole path: backend -> extension cache -> CRM panel -> blocked action -> manager view.
-import { test, expect, signInThroughOptions, panelFrame } from './harness';
+import { test, expect, signInThroughOptions, signOutThroughOptions, panelFrame } from './harness';
 
 test('a rep sees each customer\'s CPNI status and is stopped before unapproved marketing', async ({ ext, backend, crm }) => {
   await signInThroughOptions(ext, backend, 'rep@demo.test');
@@ -44,7 +44,7 @@ test('a rep sees each customer\'s CPNI status and is stopped before unapproved m
   // A manager sees it in the manager view.
   const options = await ext.context.newPage();
   await options.goto(ext.url('options.html'));
-  await options.getByRole('button', { name: 'Sign out' }).click();
+  await signOutThroughOptions(options);
   await signInThroughOptions(ext, backend, 'manager@demo.test');
   const dashboard = await ext.context.newPage();
   await dashboard.goto(ext.url('dashboard.html'));
