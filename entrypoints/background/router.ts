@@ -11,6 +11,8 @@ export type Reply<T = unknown> = { ok: true; data: T } | { ok: false; error: str
 export interface Sender {
   id?: string;
   url?: string;
+  /** The frame's origin; Chromium gives it where `url` is about:blank (a frame a CRM script made). */
+  origin?: string;
   tab?: { id?: number };
   frameId?: number;
 }
@@ -32,8 +34,12 @@ export function senderKind(sender: Sender | undefined, me: Identity): SenderKind
   if (url.startsWith(me.extensionOrigin)) {
     return { kind: 'page', tabId: typeof sender.tab?.id === 'number' ? sender.tab.id : null, url };
   }
-  if (typeof sender.tab?.id === 'number' && sender.tab.id >= 0 && /^https?:\/\//.test(url)) {
-    return { kind: 'content', tabId: sender.tab.id, frameId: sender.frameId ?? 0, url };
+  if (typeof sender.tab?.id === 'number' && sender.tab.id >= 0) {
+    if (/^https?:\/\//.test(url)) return { kind: 'content', tabId: sender.tab.id, frameId: sender.frameId ?? 0, url };
+    // A frame the CRM inserted before setting its src reports about:blank; its origin is the CRM's.
+    if (/^about:(blank|srcdoc)$/.test(url) && /^https?:\/\//.test(sender.origin ?? '')) {
+      return { kind: 'content', tabId: sender.tab.id, frameId: sender.frameId ?? 0, url: sender.origin! };
+    }
   }
   return { kind: 'foreign', why: 'neither a CRM tab nor an extension page' };
 }

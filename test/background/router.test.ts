@@ -56,6 +56,10 @@ describe('messages and senders', () => {
     expect(senderKind({ ...contentSender(), id: 'other-extension' }, me).kind).toBe('foreign');
     expect(senderKind({ id: RUNTIME_ID, url: 'http://localhost/' }, me).kind).toBe('foreign'); // no tab
     expect(senderKind(undefined, me).kind).toBe('foreign');
+    // A frame a CRM script inserted before setting its src: about:blank, with the CRM's origin.
+    const blank = { ...contentSender(4), url: 'about:blank', origin: 'https://acme.crm.dynamics.com' };
+    expect(senderKind(blank, me)).toMatchObject({ kind: 'content', tabId: 4, url: 'https://acme.crm.dynamics.com' });
+    expect(senderKind({ ...blank, origin: 'null' }, me).kind).toBe('foreign');
   });
 
   it('answers forged messages with { ok: false, error } and changes nothing', async () => {
