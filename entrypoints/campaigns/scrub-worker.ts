@@ -1,0 +1,56 @@
+// The scrub's Web Worker: runs runScrub off the campaigns page's main thread, reading the
+// customer cache (the extension's IndexedDB, same origin) through its CustomerCache interface.
+// The page cancels by terminating the worker.
+import { openCustomerCache } from '@/entrypoints/background/cache';
+import { DEFAULT_POLICY } from '@/lib/schemas';
+import { ScrubStart, type ScrubWorkerReply } from './protocol';
+import { runScrub } from './scrub';
+
+const post = (m: ScrubWorkerReply) => (self as unknown as Worker).postMessage(m);
+
+self.addEventListener('message', (event: MessageEvent) => {
+  const parsed = ScrubStart.safeParse(event.data);
+  if (!parsed.success) {
+    post({ type: 'error', message: 'The scrub worker got an invalid start message.' });
+    return;
+  }
+  void start(parsed.data);
+});
+
+async function start(msg: ScrubStart) {
+  const cache = openCustomerCache(msg.cacheName);
+  const started = performance.now();
+  try {
+    const policy = (await cache.getPolicy()) ?? DEFAULT_POLICY;
+    let lastPost = 0;
+    const out = await runScrub({
+      chunks: msg.file.stream() as unknown as AsyncIterable<Uint8Array>,
+      totalBytes: msg.file.size,
+      crm: msg.crm,
+      policy,
+      now: new Date(msg.now),
+      findMany: (ids) => cache.findMany(ids),
+      onProgress: (p) => {
+        const t = performance.now();
+        if (t - lastPost < 100 && p.bytes < p.totalBytes) return;
+        lastPost = t;
+        post({ type: 'progress', ...p });
+      },
+    });
+    const blob = (lines: string[]) => new Blob(lines, { type: 'text/csv;charset=utf-8' });
+    post({
+      type: 'done',
+      counts: out.counts,
+      columns: out.columns,
+      problems: out.problems,
+      durationMs: Math.round(performance.now() - started),
+      allowed: blob(out.allowedCsv),
+      blocked: blob(out.blockedCsv),
+      problemsCsv: blob(out.problemsCsv),
+    });
+  } catch (err) {
+    post({ type: 'error', message: err instanceof Error ? err.message : String(err) });
+  } finally {
+    cache.close();
+  }
+}

@@ -1,0 +1,128 @@
+// The list scrub, as the worker runs it: stream the CSV, find the identifier columns in the
+// header, look customers up in the cache in batches, decide each row with
+// decide('marketing.other_category') and write allowed.csv, blocked.csv and problems.csv.
+// Free of worker globals so tests run it directly.
+import {
+  BLOCKED_EXTRA_COLUMNS,
+  COLUMN_LABELS,
+  CsvReader,
+  csvLine,
+  detectColumns,
+  rowIdentifiers,
+  scrubDecision,
+  type ColumnMap,
+} from '@/lib/campaign';
+import type { PolicySettings } from '@/lib/schemas';
+import type { RecordIdentifiers } from '@/lib/snapshot';
+import type { CachedCustomer } from '@/entrypoints/background/cache';
+
+export const SCRUB_BATCH = 2000;
+export const MAX_LISTED_PROBLEMS = 200;
+
+export interface ScrubInput {
+  /** Byte chunks of the file, in order. */
+  chunks: AsyncIterable<Uint8Array>;
+  totalBytes: number;
+  crm: string;
+  policy: PolicySettings;
+  now: Date;
+  findMany: (ids: readonly RecordIdentifiers[]) => Promise<(CachedCustomer | null)[]>;
+  onProgress?: (p: { rows: number; bytes: number; totalBytes: number }) => void;
+  isCancelled?: () => boolean;
+}
+
+export interface ScrubOutput {
+  counts: { total: number; allowed: number; blocked: number; unknown: number; malformed: number };
+  columns: Partial<Record<keyof typeof COLUMN_LABELS, string>>;
+  problems: { line: number; problem: string }[]; // the first MAX_LISTED_PROBLEMS
+  allowedCsv: string[];
+  blockedCsv: string[];
+  problemsCsv: string[];
+}
+
+export class ScrubError extends Error {}
+
+export async function runScrub(input: ScrubInput): Promise<ScrubOutput> {
+  const out: ScrubOutput = {
+    counts: { total: 0, allowed: 0, blocked: 0, unknown: 0, malformed: 0 },
+    columns: {},
+    problems: [],
+    allowedCsv: [],
+    blockedCsv: [],
+    problemsCsv: [csvLine(['line', 'problem'])],
+  };
+  let header: string[] | null = null;
+  let columns: ColumnMap | null = null;
+  let pending: { line: number; fields: string[]; ids: RecordIdentifiers }[] = [];
+  let headerError: string | null = null;
+
+  const problem = (line: number, text: string) => {
+    out.counts.total++;
+    out.counts.malformed++;
+    if (out.problems.length < MAX_LISTED_PROBLEMS) out.problems.push({ line, problem: text });
+    out.problemsCsv.push(csvLine([line, text]));
+  };
+
+  const reader = new CsvReader(
+    ({ line, fields }) => {
+      if (headerError) return;
+      if (!header) {
+        header = fields;
+        columns = detectColumns(fields);
+        if (!columns) {
+          headerError = `Line ${line}: no customer id, account number, phone or email column in the header (${fields.slice(0, 10).join(', ')}).`;
+          return;
+        }
+        for (const [k, i] of Object.entries(columns)) out.columns[k as keyof typeof COLUMN_LABELS] = fields[i]!;
+        out.allowedCsv.push(csvLine(fields));
+        out.blockedCsv.push(csvLine([...fields, ...BLOCKED_EXTRA_COLUMNS]));
+        return;
+      }
+      const r = rowIdentifiers(fields, columns!, header.length, input.crm);
+      if (!r.ok) problem(line, `Line ${line} ${r.problem}`);
+      else pending.push({ line, fields, ids: r.identifiers });
+    },
+    ({ line, problem: p }) => {
+      if (!header) {
+        headerError = `Line ${line}: the header ${p}.`;
+        return;
+      }
+      problem(line, `Line ${line} ${p}`);
+    },
+  );
+
+  const flush = async () => {
+    if (!pending.length) return;
+    const batch = pending;
+    pending = [];
+    const found = await input.findMany(batch.map((b) => b.ids));
+    batch.forEach((row, i) => {
+      const v = scrubDecision(found[i] ?? null, input.policy, input.now, null);
+      out.counts.total++;
+      out.counts[v.verdict]++;
+      if (v.verdict === 'allowed') out.allowedCsv.push(csvLine(row.fields));
+      else out.blockedCsv.push(csvLine([...row.fields, v.verdict, v.ruleIds.join(' '), v.reason, row.line]));
+    });
+  };
+
+  const decoder = new TextDecoder('utf-8');
+  let bytes = 0;
+  for await (const chunk of input.chunks) {
+    if (input.isCancelled?.()) throw new ScrubError('Cancelled.');
+    bytes += chunk.byteLength;
+    reader.push(decoder.decode(chunk, { stream: true }));
+    if (headerError) throw new ScrubError(headerError);
+    if (pending.length >= SCRUB_BATCH) await flush();
+    input.onProgress?.({ rows: out.counts.total + pending.length, bytes, totalBytes: input.totalBytes });
+  }
+  reader.push(decoder.decode());
+  reader.end();
+  if (headerError) throw new ScrubError(headerError);
+  if (!header) throw new ScrubError('The file is empty: it needs a header row and at least one row.');
+  while (pending.length) {
+    if (input.isCancelled?.()) throw new ScrubError('Cancelled.');
+    await flush();
+  }
+  input.onProgress?.({ rows: out.counts.total, bytes, totalBytes: input.totalBytes });
+  return out;
+}

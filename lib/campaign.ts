@@ -1,0 +1,509 @@
+// Marketing campaigns (policy §7, §9; 64.2009(c),(d)), pure: the contract of a campaign record
+// and its scrub summary, who may do what to a campaign in which state, the scrub's per-row
+// decision, and a small streaming CSV reader/writer for audience lists. No browser or Node
+// imports: the backend, the background, the campaigns page and the scrub worker share it.
+import { z } from 'zod';
+import { decide } from './policy';
+import { normalizeEmail, normalizePhone, looksLikeEmail } from './identifiers';
+import {
+  Campaign,
+  CampaignStatus,
+  isoDate,
+  isoDateTime,
+  type PolicySettings,
+  type Role,
+  type RuleId,
+} from './schemas';
+import type { ActionContext, RecordIdentifiers, Snapshot } from './snapshot';
+import type { Consent, Customer } from './schemas';
+
+// ---------------------------------------------------------------------------------------------
+// Contract
+// ---------------------------------------------------------------------------------------------
+
+/** Campaign records are kept at least 1 year after their last change (RETENTION, policy §7, §9). */
+export const CAMPAIGN_RETENTION_YEARS = 1;
+
+/** What a marketer fills in to register a campaign (policy §7: description, CPNI used, products). */
+export const CampaignCreate = z.object({
+  name: z.string().trim().min(1, 'name is required').max(200),
+  description: z.string().trim().min(1, 'description is required').max(4000),
+  cpniUsed: z.array(z.string().trim().min(1).max(200)).max(50).default([]),
+  productsOffered: z.array(z.string().trim().min(1).max(200)).min(1, 'name at least one product or service offered').max(50),
+  channel: Campaign.shape.channel,
+  startsAt: isoDate,
+  endsAt: isoDate.nullable().default(null),
+  solicitsApproval: z.boolean().default(false),
+});
+export type CampaignCreate = z.infer<typeof CampaignCreate>;
+export type CampaignCreateInput = z.input<typeof CampaignCreate>;
+
+/** The counts and time of the last list scrub, recorded on the campaign. */
+export const ScrubSummary = z.object({
+  total: z.number().int().nonnegative(), // data rows read (header and blank lines excluded)
+  allowed: z.number().int().nonnegative(),
+  blocked: z.number().int().nonnegative(),
+  unknown: z.number().int().nonnegative(),
+  malformed: z.number().int().nonnegative(),
+  durationMs: z.number().int().nonnegative(),
+  fileName: z.string().max(300).nullable().default(null),
+});
+export type ScrubSummary = z.infer<typeof ScrubSummary>;
+
+/** The backend's full record: the synced Campaign plus who submitted it and the last scrub. */
+export const CampaignRecord = Campaign.extend({
+  createdAt: isoDateTime,
+  submittedBy: z.string().nullable().default(null),
+  submittedAt: isoDateTime.nullable().default(null),
+  scrub: ScrubSummary.extend({ by: z.string(), at: isoDateTime }).nullable().default(null),
+});
+export type CampaignRecord = z.infer<typeof CampaignRecord>;
+
+export const CampaignDecisionRequest = z.object({
+  decision: z.enum(['approve', 'reject']),
+  comment: z.string().trim().max(2000).default(''),
+});
+export type CampaignDecisionRequest = z.input<typeof CampaignDecisionRequest>;
+
+export const CampaignListQuery = z.object({
+  q: z.string().max(200).optional(),
+  status: CampaignStatus.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(200),
+});
+export type CampaignListQuery = z.infer<typeof CampaignListQuery>;
+export const CampaignListResponse = z.object({ campaigns: z.array(CampaignRecord) });
+
+// ---- approval-mechanism failures (policy §12; 64.2009(f)) ----
+export const ApprovalFailureCreate = z.object({
+  mechanism: z.enum(['opt_in', 'opt_out']),
+  description: z.string().trim().min(1, 'describe the failure').max(4000),
+  occurredAt: isoDateTime,
+});
+export type ApprovalFailureCreate = z.infer<typeof ApprovalFailureCreate>;
+export const ApprovalFailure = ApprovalFailureCreate.extend({
+  id: z.string(),
+  recordedBy: z.string(),
+  recordedAt: isoDateTime,
+  noticeDue: isoDate, // 5 business days after it was recorded, federal holidays counted
+  noticeSentAt: isoDateTime.nullable(),
+  noticeSentBy: z.string().nullable(),
+});
+export type ApprovalFailure = z.infer<typeof ApprovalFailure>;
+export const ApprovalFailureList = z.object({ failures: z.array(ApprovalFailure) });
+
+// ---------------------------------------------------------------------------------------------
+// Who may do what (the state machine)
+// ---------------------------------------------------------------------------------------------
+
+export const CAMPAIGN_CREATE_ROLES: readonly Role[] = ['marketing'];
+export const CAMPAIGN_SUBMIT_ROLES: readonly Role[] = ['marketing'];
+export const CAMPAIGN_DECIDE_ROLES: readonly Role[] = ['counsel']; // policy §9: General Counsel
+export const CAMPAIGN_READ_ROLES: readonly Role[] = ['marketing', 'counsel', 'manager', 'admin'];
+export const CAMPAIGN_SCRUB_ROLES: readonly Role[] = ['marketing'];
+export const CAMPAIGN_DELETE_ROLES: readonly Role[] = ['admin'];
+export const FAILURE_WRITE_ROLES: readonly Role[] = ['manager'];
+export const FAILURE_READ_ROLES: readonly Role[] = ['manager', 'counsel', 'admin'];
+
+export interface Actor {
+  email: string;
+  role: Role;
+}
+
+export type CampaignCommand =
+  | { kind: 'submit' }
+  | { kind: 'approve'; comment?: string }
+  | { kind: 'reject'; comment?: string };
+
+export type TransitionRefusal = { ok: false; code: 'forbidden' | 'conflict' | 'invalid'; message: string };
+export type TransitionResult = { ok: true; next: CampaignRecord; from: CampaignRecord['status'] } | TransitionRefusal;
+
+const roleList = (roles: readonly Role[]) => roles.join(', ');
+
+/**
+ * Applies one command to a campaign, or says why it may not. Pure; the caller stores `next`
+ * (version bumped, updatedAt = now) and writes the audit event.
+ *   draft | rejected --submit (marketing)--> submitted
+ *   submitted --approve (counsel, not the owner or submitter)--> approved
+ *   submitted --reject (counsel, not the owner or submitter, comment required)--> rejected
+ */
+export function transitionCampaign(c: CampaignRecord, cmd: CampaignCommand, actor: Actor, now: Date): TransitionResult {
+  const at = now.toISOString();
+  const bump = (patch: Partial<CampaignRecord>): CampaignRecord => ({ ...c, ...patch, version: c.version + 1, updatedAt: at });
+  switch (cmd.kind) {
+    case 'submit': {
+      if (!CAMPAIGN_SUBMIT_ROLES.includes(actor.role)) {
+        return refuse('forbidden', `Only ${roleList(CAMPAIGN_SUBMIT_ROLES)} may submit a campaign; you are ${actor.role}.`);
+      }
+      if (c.status !== 'draft' && c.status !== 'rejected') {
+        return refuse('conflict', `Campaign "${c.name}" is ${c.status}; only a draft or rejected campaign can be submitted.`);
+      }
+      return {
+        ok: true,
+        from: c.status,
+        next: bump({ status: 'submitted', submittedBy: actor.email, submittedAt: at, decidedBy: null, decidedAt: null, decisionComment: null }),
+      };
+    }
+    case 'approve':
+    case 'reject': {
+      if (!CAMPAIGN_DECIDE_ROLES.includes(actor.role)) {
+        return refuse(
+          'forbidden',
+          `Only the General Counsel (${roleList(CAMPAIGN_DECIDE_ROLES)} role) may approve or reject a campaign (policy §9); you are ${actor.role}.`,
+        );
+      }
+      const self = actor.email.toLowerCase();
+      if (c.owner.toLowerCase() === self || (c.submittedBy ?? '').toLowerCase() === self) {
+        return refuse('forbidden', `Nobody may approve or reject their own campaign: "${c.name}" is yours.`);
+      }
+      if (c.status !== 'submitted') {
+        return refuse('conflict', `Campaign "${c.name}" is ${c.status}; only a submitted campaign can be approved or rejected.`);
+      }
+      const comment = (cmd.comment ?? '').trim();
+      if (cmd.kind === 'reject' && !comment) {
+        return refuse('invalid', 'A rejection needs a comment saying what to change.');
+      }
+      return {
+        ok: true,
+        from: c.status,
+        next: bump({
+          status: cmd.kind === 'approve' ? 'approved' : 'rejected',
+          decidedBy: actor.email,
+          decidedAt: at,
+          decisionComment: comment || null,
+        }),
+      };
+    }
+  }
+}
+
+function refuse(code: TransitionRefusal['code'], message: string): TransitionRefusal {
+  return { ok: false, code, message };
+}
+
+/** A new campaign record, owned by the marketer who registers it. */
+export function newCampaign(id: string, input: CampaignCreate, owner: string, now: Date): CampaignRecord {
+  const at = now.toISOString();
+  return {
+    id,
+    ...input,
+    owner,
+    status: 'draft',
+    decidedBy: null,
+    decidedAt: null,
+    decisionComment: null,
+    scrubbedAt: null,
+    version: 1,
+    updatedAt: at,
+    createdAt: at,
+    submittedBy: null,
+    submittedAt: null,
+    scrub: null,
+  };
+}
+
+/** Records a finished scrub; sets scrubbedAt. */
+export function recordScrub(c: CampaignRecord, summary: ScrubSummary, actor: Actor, now: Date): TransitionResult {
+  if (!CAMPAIGN_SCRUB_ROLES.includes(actor.role)) {
+    return refuse('forbidden', `Only ${roleList(CAMPAIGN_SCRUB_ROLES)} may record a list scrub; you are ${actor.role}.`);
+  }
+  const counted = summary.allowed + summary.blocked + summary.unknown + summary.malformed;
+  if (counted !== summary.total) {
+    return refuse('invalid', `The scrub counts add up to ${counted}, not the ${summary.total} rows read.`);
+  }
+  const at = now.toISOString();
+  return {
+    ok: true,
+    from: c.status,
+    next: { ...c, scrubbedAt: at, scrub: { ...summary, by: actor.email, at }, version: c.version + 1, updatedAt: at },
+  };
+}
+
+/** The date before which a campaign record may not be deleted (1 year after its last change). */
+export function campaignKeepUntil(c: Pick<CampaignRecord, 'updatedAt'>): Date {
+  const d = new Date(c.updatedAt);
+  d.setUTCFullYear(d.getUTCFullYear() + CAMPAIGN_RETENTION_YEARS);
+  return d;
+}
+
+/** The synced shape (what extensions cache), from the backend's record. */
+export function toSyncedCampaign(c: CampaignRecord): Campaign {
+  const { createdAt: _c, submittedBy: _s, submittedAt: _a, scrub: _x, ...rest } = c;
+  return rest;
+}
+
+/** What the guard passes to decide() for a launch control naming this campaign. */
+export function campaignContext(id: string, c: Campaign | null): NonNullable<ActionContext['campaign']> {
+  if (!c) return { id, status: 'unknown', scrubbed: false, usesCpni: true };
+  return { id, name: c.name, status: c.status, scrubbed: c.scrubbedAt !== null, usesCpni: c.cpniUsed.length > 0 };
+}
+
+/** Case-insensitive match on id, name, description, owner, CPNI used and products. */
+export function campaignMatches(c: CampaignRecord, q: string): boolean {
+  const needle = q.trim().toLowerCase();
+  if (!needle) return true;
+  return [c.id, c.name, c.description, c.owner, c.channel, ...c.cpniUsed, ...c.productsOffered].some((s) =>
+    s.toLowerCase().includes(needle),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scrub: header detection, row parsing, per-row decision
+// ---------------------------------------------------------------------------------------------
+
+export type ColumnKind = 'customerId' | 'accountNumber' | 'phone' | 'email';
+export type ColumnMap = Partial<Record<ColumnKind, number>>;
+
+const HEADER_NAMES: Record<ColumnKind, readonly string[]> = {
+  customerId: ['customer id', 'customerid', 'customer', 'crm id', 'crmid', 'contact id', 'contactid', 'id', 'customer number', 'cust id'],
+  accountNumber: ['account number', 'account', 'account no', 'account num', 'acct', 'acct number', 'acct no', 'ban'],
+  phone: ['phone', 'phone number', 'telephone', 'telephone number', 'tel', 'mobile', 'mobile number', 'cell', 'msisdn', 'tn'],
+  email: ['email', 'e-mail', 'email address', 'e-mail address', 'mail'],
+};
+
+const normHeader = (h: string) =>
+  h
+    .replace(/^\uFEFF/, '')
+    .trim()
+    .toLowerCase()
+    .replace(/[_.#]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+
+/** Finds the identifier columns in a header row; null when it names none of them. */
+export function detectColumns(header: readonly string[]): ColumnMap | null {
+  const map: ColumnMap = {};
+  header.forEach((raw, i) => {
+    const h = normHeader(raw);
+    for (const kind of Object.keys(HEADER_NAMES) as ColumnKind[]) {
+      if (map[kind] === undefined && HEADER_NAMES[kind].includes(h)) map[kind] = i;
+    }
+  });
+  return Object.keys(map).length ? map : null;
+}
+
+export const COLUMN_LABELS: Record<ColumnKind, string> = {
+  customerId: 'customer / CRM id',
+  accountNumber: 'account number',
+  phone: 'phone',
+  email: 'email',
+};
+
+export type RowParse = { ok: true; identifiers: RecordIdentifiers } | { ok: false; problem: string };
+
+/** One data row -> identifiers to look up, or why the row cannot be used. */
+export function rowIdentifiers(fields: readonly string[], columns: ColumnMap, width: number, crm: string): RowParse {
+  if (fields.length !== width) {
+    return { ok: false, problem: `has ${fields.length} field${fields.length === 1 ? '' : 's'}; the header has ${width}` };
+  }
+  const get = (k: ColumnKind) => (columns[k] === undefined ? '' : (fields[columns[k]!] ?? '').trim());
+  const id = get('customerId');
+  const account = get('accountNumber');
+  const phoneRaw = get('phone');
+  const emailRaw = get('email');
+  if (!id && !account && !phoneRaw && !emailRaw) return { ok: false, problem: 'has no customer id, account number, phone or email' };
+  if (id.length > 128) return { ok: false, problem: 'customer id is longer than 128 characters' };
+  if (account.length > 64) return { ok: false, problem: 'account number is longer than 64 characters' };
+  let phone: string | null = null;
+  if (phoneRaw) {
+    phone = normalizePhone(phoneRaw);
+    if (!phone) return { ok: false, problem: `phone "${phoneRaw.slice(0, 40)}" is not a telephone number` };
+  }
+  let email: string | null = null;
+  if (emailRaw) {
+    if (emailRaw.length > 200 || !looksLikeEmail(emailRaw)) return { ok: false, problem: `email "${emailRaw.slice(0, 60)}" is not an email address` };
+    email = normalizeEmail(emailRaw);
+  }
+  return {
+    ok: true,
+    identifiers: { crm, crmId: id || null, accountNumber: account || null, phones: phone ? [phone] : [], emails: email ? [email] : [] },
+  };
+}
+
+export type RowVerdict =
+  | { verdict: 'allowed'; ruleIds: RuleId[]; reason: string }
+  | { verdict: 'blocked'; ruleIds: RuleId[]; reason: string }
+  | { verdict: 'unknown'; ruleIds: RuleId[]; reason: string };
+
+/** decide('marketing.other_category') for one matched customer (or unknown when none matched). */
+export function scrubDecision(
+  found: { customer: Customer; consents: Consent[] } | null,
+  policy: PolicySettings,
+  now: Date,
+  syncedAt: string | null,
+): RowVerdict {
+  if (!found) {
+    return {
+      verdict: 'unknown',
+      ruleIds: ['UNKNOWN_STATUS'],
+      reason: 'No customer in the CPNI Guard cache matches this row (or the identifier names more than one customer)',
+    };
+  }
+  const snapshot: Snapshot = { state: 'known', customer: found.customer, consents: found.consents, call: null, verification: null, syncedAt };
+  const d = decide('marketing.other_category', snapshot, { role: 'marketing' }, policy, now);
+  const ruleIds = [...new Set(d.reasons.map((r) => r.ruleId))];
+  const reason = d.reasons.map((r) => r.text).join('; ');
+  return d.verdict === 'allow' ? { verdict: 'allowed', ruleIds, reason } : { verdict: 'blocked', ruleIds, reason };
+}
+
+// ---------------------------------------------------------------------------------------------
+// CSV (RFC 4180): a streaming reader fed chunk by chunk, and a writer
+// ---------------------------------------------------------------------------------------------
+
+export interface CsvRecord {
+  /** 1-based line number where the record starts. */
+  line: number;
+  fields: string[];
+}
+export interface CsvProblem {
+  line: number;
+  problem: string;
+}
+
+/**
+ * A streaming CSV reader: push text chunks in any sizes; records come out as they complete.
+ * Handles quoted fields with commas, doubled quotes and line breaks, CRLF/LF/CR line ends and
+ * a leading BOM. Blank lines are skipped (but counted, so line numbers match an editor's).
+ * A quote inside an unquoted field, or text after a closing quote, is a malformed record.
+ */
+export class CsvReader {
+  private field = '';
+  private fields: string[] = [];
+  private inQuotes = false;
+  private afterQuote = false;
+  private line = 1;
+  private recordLine = 1;
+  private bad: string | null = null;
+  private prevCR = false;
+  private started = false;
+  private any = false; // the current record has any character
+  static readonly MAX_FIELD = 10_000;
+
+  constructor(
+    private readonly onRecord: (r: CsvRecord) => void,
+    private readonly onProblem: (p: CsvProblem) => void,
+  ) {}
+
+  push(chunk: string): void {
+    let i = 0;
+    if (!this.started) {
+      this.started = true;
+      if (chunk.charCodeAt(0) === 0xfeff) i = 1;
+    }
+    const n = chunk.length;
+    for (; i < n; i++) {
+      const ch = chunk[i]!;
+      if (this.prevCR) {
+        this.prevCR = false;
+        if (ch === '\n' && !this.inQuotes) continue; // CRLF: the CR already ended the record
+      }
+      if (this.inQuotes) {
+        if (ch === '"') {
+          if (chunk[i + 1] === '"') {
+            this.field += '"';
+            i++;
+          } else if (i + 1 === n) {
+            // The next chunk decides: a doubled quote across chunks, or the closing quote.
+            this.pendingQuote = true;
+            this.inQuotes = false;
+            this.afterQuote = true;
+          } else {
+            this.inQuotes = false;
+            this.afterQuote = true;
+          }
+        } else {
+          if (ch === '\n' || (ch === '\r' && chunk[i + 1] !== '\n')) this.line++;
+          if (this.field.length < CsvReader.MAX_FIELD) this.field += ch;
+          else this.bad ??= `a field is longer than ${CsvReader.MAX_FIELD} characters`;
+        }
+        continue;
+      }
+      if (this.pendingQuote) {
+        this.pendingQuote = false;
+        if (ch === '"') {
+          // "" split across chunks: a literal quote, still inside the quoted field
+          this.field += '"';
+          this.inQuotes = true;
+          this.afterQuote = false;
+          continue;
+        }
+      }
+      if (ch === ',') {
+        this.fields.push(this.field);
+        this.field = '';
+        this.afterQuote = false;
+        this.any = true;
+      } else if (ch === '\n' || ch === '\r') {
+        this.endRecord();
+        this.line++;
+        this.recordLine = this.line;
+        if (ch === '\r') this.prevCR = true;
+      } else if (ch === '"') {
+        this.any = true;
+        if (this.field === '' && !this.afterQuote) this.inQuotes = true;
+        else this.bad ??= 'has a stray quote (") inside a field';
+      } else {
+        this.any = true;
+        if (this.afterQuote) this.bad ??= 'has text after a closing quote';
+        if (this.field.length < CsvReader.MAX_FIELD) this.field += ch;
+        else this.bad ??= `a field is longer than ${CsvReader.MAX_FIELD} characters`;
+      }
+    }
+  }
+  private pendingQuote = false;
+
+  /** End of input: flushes the last record; an open quote is reported. */
+  end(): void {
+    this.pendingQuote = false;
+    if (this.inQuotes) {
+      this.onProblem({ line: this.recordLine, problem: 'has a quoted field that is never closed' });
+      this.reset();
+      return;
+    }
+    this.endRecord();
+  }
+
+  private endRecord(): void {
+    if (!this.any && this.field === '' && this.fields.length === 0) {
+      this.reset();
+      return; // blank line
+    }
+    this.fields.push(this.field);
+    if (this.bad) this.onProblem({ line: this.recordLine, problem: this.bad });
+    else this.onRecord({ line: this.recordLine, fields: this.fields });
+    this.reset();
+  }
+
+  private reset(): void {
+    this.field = '';
+    this.fields = [];
+    this.afterQuote = false;
+    this.bad = null;
+    this.any = false;
+  }
+}
+
+/** Reads a whole CSV string (tests, small files). */
+export function parseCsv(text: string, chunkSize = Infinity): { records: CsvRecord[]; problems: CsvProblem[] } {
+  const records: CsvRecord[] = [];
+  const problems: CsvProblem[] = [];
+  const r = new CsvReader((x) => records.push(x), (p) => problems.push(p));
+  if (chunkSize === Infinity) r.push(text);
+  else for (let i = 0; i < text.length; i += chunkSize) r.push(text.slice(i, i + chunkSize));
+  r.end();
+  return { records, problems };
+}
+
+/** One CSV line (CRLF-terminated, RFC 4180); fields with , " CR LF or edge spaces are quoted. */
+export function csvLine(fields: readonly (string | number)[]): string {
+  return fields.map(csvField).join(',') + '\r\n';
+}
+
+export function csvField(v: string | number): string {
+  const s = String(v);
+  // A leading = + - @ would run as a formula in a spreadsheet: prefix a quote mark (OWASP).
+  const safe = /^[=+\-@\t\r]/.test(s) && !/^[+-]?\d[\d\s().-]*$/.test(s) ? `'${s}` : s;
+  return /[",\r\n]|^\s|\s$/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+/** Columns blocked.csv adds after the original ones. */
+export const BLOCKED_EXTRA_COLUMNS = ['cpni_status', 'cpni_rule_ids', 'cpni_reason', 'source_line'] as const;
