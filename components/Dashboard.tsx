@@ -9,6 +9,8 @@ import { ACTIONS, AUDIT_KINDS, RULE_IDS, type ActionKind, type AuditKind, type R
 import { defaultBackgroundClient, errorMessage, type BackgroundClient } from './background-client';
 import { dateInputToIso, formatDateTime } from './format';
 import { ACTION_LABELS, KIND_LABELS, MANAGER_ROLES, labelOf, ruleTitle } from './labels';
+import { ApprovalFailures } from './ApprovalFailures';
+import { CallNotices } from './CallNotices';
 
 export type AuditFilter = Omit<Partial<AuditQuery>, 'before'>;
 
@@ -107,7 +109,13 @@ export function Dashboard({ client = defaultBackgroundClient, optionsUrl = runti
       </p>
     );
   } else {
-    body = <AuditLog client={client} />;
+    body = (
+      <>
+        <ApprovalFailures client={client} role={access.status.user.role} />
+        <CallNotices client={client} role={access.status.user.role} />
+        <AuditLog client={client} />
+      </>
+    );
   }
 
   return (

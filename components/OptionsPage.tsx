@@ -6,6 +6,8 @@ import { StatusReply, type SyncStatus } from '@/lib/messages';
 import { AckReply, defaultBackgroundClient, errorMessage, type BackgroundClient } from './background-client';
 import { formatAgo, formatDateTime } from './format';
 import { MANAGER_ROLES, ROLE_LABELS, labelOf } from './labels';
+import { CAMPAIGN_READ_ROLES } from '@/lib/campaign';
+import { AdapterSettings } from './AdapterSettings';
 
 export const DEFAULT_BACKEND_URL = 'http://127.0.0.1:8787';
 
@@ -183,6 +185,13 @@ export function OptionsPage({
                 </a>
               </p>
             )}
+            {CAMPAIGN_READ_ROLES.includes(user.role) && (
+              <p>
+                <a href={browser.runtime.getURL('/campaigns.html')} target="_blank" rel="noreferrer" data-testid="campaigns-link">
+                  Open marketing campaigns (records, counsel approval, list scrub)
+                </a>
+              </p>
+            )}
             {confirmSignOut && status && (
               <p className="notice warn" role="alert" data-testid="signout-warning">
                 {status.outboxPending} audit event{status.outboxPending === 1 ? ' has' : 's have'} not reached the
@@ -278,6 +287,15 @@ export function OptionsPage({
               {status.quarantined}
               {status.quarantined > 0 ? ' (sync is held at the last good page; tell your administrator)' : ''}
             </dd>
+            {status.adapters && (
+              <>
+                <dt>CRM adapters (admin-defined)</dt>
+                <dd data-testid="adapter-sync" className={status.adapters.refused.length ? 'warn-text' : undefined}>
+                  {status.adapters.inForce} in force
+                  {status.adapters.refused.map((r) => `; "${r.id}" refused: ${r.error}`).join('')}
+                </dd>
+              </>
+            )}
             <dt>Last error</dt>
             <dd data-testid="last-error">
               {status.lastError ? (
@@ -302,6 +320,7 @@ export function OptionsPage({
           {busy === 'sync' ? 'Syncing…' : 'Sync now'}
         </button>
       </section>
+      <AdapterSettings client={client} user={user} />
     </main>
   );
 }

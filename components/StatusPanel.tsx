@@ -14,6 +14,7 @@ import {
   errorMessage,
   type BackgroundClient,
 } from './background-client';
+import { CallPanel } from './CallPanel';
 import { callDetailStatus, categoriesText, currentCall, purposeStatus, type PurposeStatus } from './cpni-status';
 import { formatAgo, formatDateTime } from './format';
 import {
@@ -173,7 +174,7 @@ export function StatusPanel({
           </p>
         )}
         {snapshot.state === 'known' ? (
-          <KnownRecord snapshot={snapshot} now={clock} role={state?.user?.role ?? 'rep'} policy={state?.policy ?? DEFAULT_POLICY} />
+          <KnownRecord snapshot={snapshot} now={clock} role={state?.user?.role ?? 'rep'} policy={state?.policy ?? DEFAULT_POLICY} calls={state?.calls} client={client} />
         ) : (
           <UnknownRecord why={invalid ? null : snapshot.why} />
         )}
@@ -252,11 +253,15 @@ function KnownRecord({
   now,
   role,
   policy,
+  calls,
+  client,
 }: {
   snapshot: KnownSnapshot;
   now: Date;
   role: Role;
   policy: PolicySettings;
+  calls?: PanelState['calls'];
+  client: BackgroundClient;
 }) {
   const marketing = purposeStatus(snapshot, 'marketing', now, policy);
   const thirdParty = purposeStatus(snapshot, 'third_party', now, policy);
@@ -330,6 +335,7 @@ function KnownRecord({
       </section>
 
       <Verification snapshot={snapshot} now={now} />
+      <CallPanel snapshot={snapshot} info={calls} client={client} now={now} policy={policy} />
     </>
   );
 }

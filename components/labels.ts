@@ -73,6 +73,8 @@ export const KIND_LABELS: Record<AuditKind, string> = {
   'verification.attempted': 'Verification attempted',
   'account.change_notice': 'Account change notice',
   'campaign.state_changed': 'Campaign state changed',
+  'approval_failure.recorded': 'Approval-mechanism failure recorded',
+  'approval_failure.notice_sent': 'FCC notice of approval-mechanism failure sent',
 };
 
 /** Roles that may open the manager view (the backend enforces this on every route). */

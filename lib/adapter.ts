@@ -30,6 +30,10 @@ export interface ControlMatch {
   choices?: readonly PurposeChoice[];
   /** For 'ambiguous': the question. Defaults to "What is this call for?". */
   question?: string;
+  /** For 'marketing.launch_campaign': the CPNI Guard campaign id the control names. */
+  campaignId?: string | null;
+  /** For 'account.change': which account field the control changes (lib/calls.ts AccountField). */
+  accountField?: string | null;
 }
 
 export type PanelPosition = 'before' | 'after' | 'prepend' | 'append';

@@ -6,6 +6,9 @@ import { z } from 'zod';
 import { AuditQuery, AuditQueryResponse } from './api';
 import { ActionKind, AuditKind, Decision, PolicySettings, User, isoDateTime } from './schemas';
 import { RecordIdentifiers, Snapshot } from './snapshot';
+import { CAMPAIGN_CONTENT_MESSAGES, CAMPAIGN_PAGE_MESSAGES } from './messages-campaigns';
+import { CALL_PAGE_MESSAGES, CallPanelInfo } from './messages-calls';
+import { ADAPTER_CONTENT_MESSAGES, ADAPTER_PAGE_MESSAGES, AdapterSyncStatus } from './messages-adapters';
 
 // --- from a content script (a CRM tab) ---
 export const RecordOpen = z.object({ type: z.literal('record.open'), identifiers: RecordIdentifiers });
@@ -28,7 +31,14 @@ export const GuardEvent = z.object({
 });
 export type GuardEvent = z.infer<typeof GuardEvent>;
 
-export const ContentMessage = z.discriminatedUnion('type', [RecordOpen, RecordClose, ContextGet, GuardEvent]);
+export const ContentMessage = z.discriminatedUnion('type', [
+  RecordOpen,
+  RecordClose,
+  ContextGet,
+  GuardEvent,
+  ...CAMPAIGN_CONTENT_MESSAGES, // lib/messages-campaigns.ts: the launch gate
+  ...ADAPTER_CONTENT_MESSAGES, // lib/messages-adapters.ts: admin-defined adapters for this frame
+]);
 export type ContentMessage = z.infer<typeof ContentMessage>;
 
 // --- from extension pages (options, dashboard, panel) ---
@@ -44,6 +54,9 @@ export const PageMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('sync.now') }),
   z.object({ type: z.literal('audit.query'), query: AuditQuery.partial() }),
   z.object({ type: z.literal('panel.dismissBlock') }),
+  ...CAMPAIGN_PAGE_MESSAGES, // lib/messages-campaigns.ts: campaigns and approval-mechanism failures
+  ...CALL_PAGE_MESSAGES, // lib/messages-calls.ts: the rep's call (verification, consent capture, account changes)
+  ...ADAPTER_PAGE_MESSAGES, // lib/messages-adapters.ts: admin-defined adapters (options page)
 ]);
 export type PageMessage = z.infer<typeof PageMessage>;
 
@@ -58,6 +71,8 @@ export const SyncStatus = z.object({
   outboxPending: z.number().int(),
   quarantined: z.number().int(),
   backendReachable: z.boolean().nullable(),
+  // Synced adapter documents: how many are in force, which were refused (skipped) and why.
+  adapters: AdapterSyncStatus.optional(),
 });
 export type SyncStatus = z.infer<typeof SyncStatus>;
 
@@ -107,5 +122,7 @@ export const PanelState = z.object({
       eventId: z.string(),
     })
     .nullable(),
+  // The open call's verification tries, consent captures and account changes (lib/messages-calls.ts).
+  calls: CallPanelInfo.optional(),
 });
 export type PanelState = z.infer<typeof PanelState>;

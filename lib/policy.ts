@@ -261,7 +261,8 @@ function decideCampaign(context: ActionContext): Decision {
     );
   }
   const cpni = c.usesCpni ? 'uses CPNI' : 'recorded as not using CPNI';
-  const ok: Reason[] = [reasonFor('CAMPAIGN_RECORD', `Campaign ${c.id} is on record (${cpni})`)];
+  const named = c.name ? `“${c.name}” (${c.id})` : c.id;
+  const ok: Reason[] = [reasonFor('CAMPAIGN_RECORD', `Campaign ${named} is on record (${cpni})`)];
   const failed: Reason[] = [];
   const remedies: Remedy[] = [];
   if (c.status === 'approved') {
@@ -273,7 +274,7 @@ function decideCampaign(context: ActionContext): Decision {
         : c.status === 'submitted'
           ? ['is waiting for General Counsel approval', REMEDY.campaignAwait]
           : ['was rejected by the General Counsel', REMEDY.campaignRevise];
-    failed.push(reasonFor('SUPERVISORY_APPROVAL', `The campaign ${why}`));
+    failed.push(reasonFor('SUPERVISORY_APPROVAL', `Campaign ${named} ${why}`));
     remedies.push(remedy);
   }
   if (c.scrubbed) {

@@ -241,6 +241,8 @@ export const AUDIT_KINDS = [
   'verification.attempted',
   'account.change_notice',
   'campaign.state_changed',
+  'approval_failure.recorded', // policy §12, 64.2009(f): the opt-in/opt-out mechanism failed
+  'approval_failure.notice_sent',
 ] as const;
 export const AuditKind = z.enum(AUDIT_KINDS);
 export type AuditKind = z.infer<typeof AuditKind>;

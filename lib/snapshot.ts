@@ -48,6 +48,7 @@ export const ActionContext = z.object({
   campaign: z
     .object({
       id: z.string(),
+      name: z.string().max(200).optional(), // for the block dialog: names the campaign
       status: z.enum(['draft', 'submitted', 'approved', 'rejected', 'unknown']),
       scrubbed: z.boolean(),
       usesCpni: z.boolean(),

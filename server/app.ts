@@ -22,6 +22,9 @@ import {
 } from '../lib/api';
 import { PolicySettings, type Role, type User } from '../lib/schemas';
 import { dummyPasswordHash, newToken, sha256, verifyPassword } from './crypto';
+import { registerCampaignRoutes } from './routes/campaigns';
+import { registerCallRoutes } from './routes/calls';
+import { registerAdapterRoutes } from './routes/adapters';
 import { InvalidCursorError, type ImportIssue, type NumberedImportRow, type ServerImportRow, type Store } from './store';
 
 export const SERVER_VERSION = '0.1.0';
@@ -546,6 +549,10 @@ export function createApp({ db, now = () => new Date() }: AppOptions) {
       return c.json((await db.putPolicy(settings, now(), c.get('user').email)).settings, 200);
     },
   );
+
+  registerCampaignRoutes(app, { db, now, requireRole });
+  registerCallRoutes(app, { db, now, requireRole });
+  registerAdapterRoutes(app, { db, now, requireRole });
 
   app.doc('/api/openapi.json', {
     openapi: '3.0.0',

@@ -31,6 +31,18 @@ import {
   type Store,
   type UserWithHash,
 } from './store';
+import {
+  CAMPAIGNS_MIGRATION_SQL,
+  CampaignTables,
+  type CampaignListFilter,
+  type CampaignMutation,
+  type CampaignUpdateOutcome,
+  type DeleteCampaignOutcome,
+  type FailureMutation,
+  type FailureUpdateOutcome,
+} from './campaign-store';
+import type { ApprovalFailure, CampaignRecord } from '../lib/campaign';
+import { CallTables, migrateCalls } from './call-store';
 
 type DB = Database.Database;
 
@@ -157,6 +169,10 @@ const MIGRATIONS: ((db: DB, nowIso: string) => void)[] = [
     db.prepare(`UPDATE sync_state SET last_seq = 1 WHERE id = 1`).run();
     db.prepare(`INSERT INTO change_log (entity, entity_id, seq, version, op) VALUES ('policy','current',1,1,'upsert')`).run();
   },
+  // 2: campaign records and approval-mechanism failures (server/campaign-store.ts)
+  (db) => db.exec(CAMPAIGNS_MIGRATION_SQL),
+  // 3: the rep's call: CPNI notices, password checks and locks, mailing requests, account-change notices (server/call-store.ts)
+  (db) => migrateCalls(db),
 ];
 
 export function migrate(db: DB, now = new Date()): number {
@@ -223,6 +239,9 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly db: DB;
   private readonly s;
+  private readonly campaigns: CampaignTables;
+  /** The rep's call (server/call-store.ts). */
+  readonly calls: CallTables;
 
   constructor(path: string, now = new Date()) {
     this.db = new Database(path);
@@ -233,6 +252,8 @@ export class SqliteStore implements Store {
     this.db.pragma('cache_size = -65536'); // 64 MB page cache: bulk imports touch many index pages
     migrate(this.db, now);
     const db = this.db;
+    this.campaigns = new CampaignTables(db);
+    this.calls = new CallTables(db, () => this.nextSeq()());
     this.s = {
       userByEmail: db.prepare(`SELECT id, email, name, role, password_hash FROM users WHERE email = ?`),
       insertUser: db.prepare(`INSERT INTO users (id, email, name, role, password_hash, created_at) VALUES (?,?,?,?,?,?)`),
@@ -285,6 +306,8 @@ export class SqliteStore implements Store {
       policy: db.prepare(`SELECT data, version FROM policy_settings WHERE id = 'current'`),
       putPolicy: db.prepare(`UPDATE policy_settings SET data = ?, version = ?, updated_at = ?, updated_by = ? WHERE id = 'current'`),
       adapter: db.prepare(`SELECT document, version FROM adapters WHERE id = ?`),
+      adapters: db.prepare(`SELECT id, document, version, updated_at FROM adapters ORDER BY id`),
+      deleteAdapter: db.prepare(`DELETE FROM adapters WHERE id = ?`),
       upsertAdapter: db.prepare(
         `INSERT INTO adapters (id, document, version, updated_at) VALUES (?,?,?,?)
          ON CONFLICT (id) DO UPDATE SET document = excluded.document, version = excluded.version, updated_at = excluded.updated_at`,
@@ -408,6 +431,8 @@ export class SqliteStore implements Store {
           data: { id: r.entity_id, document: JSON.parse(row.document) },
         };
       }
+      case 'campaign':
+        return this.campaigns.syncChange(r.entity_id) ?? tomb();
       default:
         return tomb();
     }
@@ -642,6 +667,24 @@ export class SqliteStore implements Store {
       .immediate();
   }
 
+  async listAdapters(): Promise<{ id: string; document: unknown; version: number; updatedAt: string }[]> {
+    const rows = this.s.adapters.all() as { id: string; document: string; version: number; updated_at: string }[];
+    return rows.map((r) => ({ id: r.id, document: JSON.parse(r.document), version: r.version, updatedAt: r.updated_at }));
+  }
+
+  async deleteAdapter(id: string, _now: Date): Promise<number | null> {
+    return this.db
+      .transaction(() => {
+        const row = this.s.adapter.get(id) as { version: number } | undefined;
+        if (!row) return null;
+        const version = row.version + 1;
+        this.s.deleteAdapter.run(id);
+        this.s.writeChange.run('adapter', id, this.nextSeq()(), version, 'tombstone');
+        return version;
+      })
+      .immediate();
+  }
+
   // ---- audit ----
   async insertAuditEvents(events: AuditEvent[], receivedAt: Date): Promise<{ accepted: string[]; duplicates: string[] }> {
     const rec = receivedAt.toISOString();
@@ -693,6 +736,32 @@ export class SqliteStore implements Store {
     const events = rows.map((r) => ({ ...(JSON.parse(r.data) as AuditEvent), receivedAt: r.received_at }));
     const last = rows[rows.length - 1];
     return { events, next: hasMore && last ? { atMs: last.at_ms, id: last.id } : null };
+  }
+
+  // ---- campaigns & approval-mechanism failures (SQL in server/campaign-store.ts) ----
+  async createCampaign(c: CampaignRecord, event: AuditEvent): Promise<CampaignRecord> {
+    return this.campaigns.create(c, event);
+  }
+  async getCampaign(id: string): Promise<CampaignRecord | null> {
+    return this.campaigns.get(id);
+  }
+  async listCampaigns(filter: CampaignListFilter): Promise<CampaignRecord[]> {
+    return this.campaigns.list(filter);
+  }
+  async updateCampaign(id: string, mutate: CampaignMutation): Promise<CampaignUpdateOutcome> {
+    return this.campaigns.update(id, mutate);
+  }
+  async deleteCampaign(id: string, now: Date, event: (c: CampaignRecord) => AuditEvent): Promise<DeleteCampaignOutcome> {
+    return this.campaigns.delete(id, now, event);
+  }
+  async createApprovalFailure(f: ApprovalFailure, event: AuditEvent): Promise<ApprovalFailure> {
+    return this.campaigns.createFailure(f, event);
+  }
+  async listApprovalFailures(): Promise<ApprovalFailure[]> {
+    return this.campaigns.listFailures();
+  }
+  async updateApprovalFailure(id: string, mutate: FailureMutation): Promise<FailureUpdateOutcome> {
+    return this.campaigns.updateFailure(id, mutate);
   }
 }
 

@@ -126,6 +126,26 @@ const emailOf = (name: string) =>
     .split(/\s+/)
     .join('.') + '@example.com';
 
+// Ada and Ben also have records in the vendor CRMs the built-in adapters know (their saved pages
+// are test/fixtures/<crm>/). Cara (C-1003) has a Zendesk user too, on purpose without a ref: the
+// extension finds her by the phone and email the page shows.
+const VENDOR_REFS: Record<string, { crm: string; id: string }[]> = {
+  'C-1001': [
+    { crm: 'salesforce', id: '003Dn00000ZAda1IAD' },
+    { crm: 'hubspot', id: '51001' },
+    { crm: 'dynamics', id: '6f1e2a10-0c4d-4c5e-9a1b-00000000a001' },
+    { crm: 'zendesk', id: '90001' },
+    { crm: 'zoho', id: '4876876000000312001' },
+  ],
+  'C-1002': [
+    { crm: 'salesforce', id: '003Dn00000ZBen2IAD' },
+    { crm: 'hubspot', id: '51002' },
+    { crm: 'dynamics', id: '6f1e2a10-0c4d-4c5e-9a1b-00000000b002' },
+    { crm: 'zendesk', id: '90002' },
+    { crm: 'zoho', id: '4876876000000312002' },
+  ],
+};
+
 export function demoRows(now: Date): ImportRow[] {
   const iso = (daysAgo: number) => new Date(now.getTime() - daysAgo * DAY).toISOString();
   const rows: ImportRow[] = [];
@@ -136,7 +156,7 @@ export function demoRows(now: Date): ImportRow[] {
       id: crmId,
       accountNumber: `ACCT-${700000 + n}`,
       name: d.name,
-      crmRefs: [{ crm: 'demo-crm', id: crmId }],
+      crmRefs: [{ crm: 'demo-crm', id: crmId }, ...(VENDOR_REFS[crmId] ?? [])],
       phones: n % 2 === 0 ? [`+14075550${100 + n}`] : [`+14075550${100 + n}`, `+140755501${50 + n}`],
       emails: [emailOf(d.name)],
       addressOfRecord:

@@ -42,6 +42,16 @@
 // it (`pull` throws InvalidCursorError on anything it did not issue).
 import type { AuditEvent, Consent, Customer, PolicySettings, Role, User } from '../lib/schemas';
 import type { Change, ImportRow, StoredAuditEvent } from '../lib/api';
+import type { ApprovalFailure, CampaignRecord } from '../lib/campaign';
+import type {
+  CampaignListFilter,
+  CampaignMutation,
+  CampaignUpdateOutcome,
+  DeleteCampaignOutcome,
+  FailureMutation,
+  FailureUpdateOutcome,
+} from './campaign-store';
+import type { CallTables } from './call-store';
 
 export class InvalidCursorError extends Error {
   constructor(message = 'cursor is malformed or was not issued by this server') {
@@ -110,6 +120,9 @@ export interface Store {
   getPolicy(): Promise<{ settings: PolicySettings; version: number }>;
   putPolicy(settings: PolicySettings, now: Date, by: string): Promise<{ settings: PolicySettings; version: number }>;
   putAdapter(id: string, document: unknown, now: Date): Promise<number>;
+  /** Admin-defined adapters (server/routes/adapters.ts); a delete writes a tombstone to the feed. */
+  listAdapters(): Promise<{ id: string; document: unknown; version: number; updatedAt: string }[]>;
+  deleteAdapter(id: string, now: Date): Promise<number | null>;
 
   // ---- sync ----
   /** Changes after `cursor` (undefined = from the start), in feed order. */
@@ -123,4 +136,21 @@ export interface Store {
     before: AuditPosition | null,
     limit: number,
   ): Promise<{ events: StoredAuditEvent[]; next: AuditPosition | null }>;
+
+  // ---- campaigns (synced as entity "campaign") and approval-mechanism failures ----
+  // Each write stores its audit event in the same transaction; `mutate` is pure and runs
+  // inside it on the current record (refusing leaves everything unchanged).
+  createCampaign(c: CampaignRecord, event: AuditEvent): Promise<CampaignRecord>;
+  getCampaign(id: string): Promise<CampaignRecord | null>;
+  listCampaigns(filter: CampaignListFilter): Promise<CampaignRecord[]>;
+  updateCampaign(id: string, mutate: CampaignMutation): Promise<CampaignUpdateOutcome>;
+  /** Deletes only once the retention (1 year after the last change) has run out. */
+  deleteCampaign(id: string, now: Date, event: (c: CampaignRecord) => AuditEvent): Promise<DeleteCampaignOutcome>;
+  createApprovalFailure(f: ApprovalFailure, event: AuditEvent): Promise<ApprovalFailure>;
+  /** Unsent notices first, newest first. */
+  listApprovalFailures(): Promise<ApprovalFailure[]>;
+  updateApprovalFailure(id: string, mutate: FailureMutation): Promise<FailureUpdateOutcome>;
+
+  // ---- the rep's call: notices, password checks, captures, mailing requests, account-change notices ----
+  readonly calls: CallTables;
 }

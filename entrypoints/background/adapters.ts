@@ -4,8 +4,7 @@
 // its host; the options page lists, saves and deletes them through the backend (which enforces
 // the admin role); and for origins outside the manifest that the user has granted, the content
 // script is registered with `scripting.registerContentScripts` (again on every worker start).
-import type { z } from 'zod';
-import { ApiError } from '@/lib/api';
+import { z } from 'zod';
 import {
   formatAdapterIssue,
   originsNeeded,
@@ -15,7 +14,7 @@ import {
   type AdapterConfig,
 } from '@/lib/adapter-config';
 import { AdapterSaveData, type AdapterContentMessage, type AdapterListEntry, type AdapterPageMessage, type AdapterSyncStatus } from '@/lib/messages-adapters';
-import { describeZodError, type Fetch } from './backend';
+import { createSessionCall, toReply, type Fetch } from './backend';
 import type { CachedAdapter, CustomerCache } from './cache';
 import type { Reply } from './router';
 import type { Session } from './store';
@@ -132,44 +131,7 @@ export function createAdapterHandlers(deps: AdapterDeps) {
   }
 
   // ---- talking to the backend ----
-  type Issues = { path: string; message: string }[];
-  async function call(method: 'PUT' | 'DELETE', path: string, body?: unknown): Promise<{ ok: true; raw: unknown } | { ok: false; error: string; issues?: Issues }> {
-    const s = await deps.activeSession();
-    if (!s) return { ok: false, error: 'Not signed in.' };
-    let res: Response;
-    try {
-      res = await deps.fetch(s.backendUrl.replace(/\/+$/, '') + path, {
-        method,
-        headers: {
-          authorization: `Bearer ${s.token}`,
-          accept: 'application/json',
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
-        body: body !== undefined ? JSON.stringify(body) : undefined,
-        signal: AbortSignal.timeout(deps.timeoutMs ?? 30_000),
-      });
-    } catch (err) {
-      return { ok: false, error: `Backend unreachable: ${err instanceof Error ? err.message : String(err)}` };
-    }
-    let raw: unknown = null;
-    try {
-      raw = await res.json();
-    } catch {
-      // handled below
-    }
-    if (!res.ok) {
-      if (res.status === 401) await deps.markExpired();
-      const e = ApiError.safeParse(raw);
-      if (!e.success) return { ok: false, error: `The backend answered HTTP ${res.status}.` };
-      return { ok: false, error: e.data.message, ...(e.data.issues ? { issues: e.data.issues.map(({ path, message }) => ({ path, message })) } : {}) };
-    }
-    return { ok: true, raw };
-  }
-
-  function parsed<S extends z.ZodTypeAny>(schema: S, raw: unknown): Reply<z.infer<S>> {
-    const r = schema.safeParse(raw);
-    return r.success ? { ok: true, data: r.data } : { ok: false, error: `The backend's answer does not match the contract: ${describeZodError(r.error)}` };
-  }
+  const call = createSessionCall(deps);
 
   async function onPage(msg: AdapterPageMessage): Promise<Reply> {
     switch (msg.type) {
@@ -189,15 +151,14 @@ export function createAdapterHandlers(deps: AdapterDeps) {
         const v = validateAdapterConfig(msg.document);
         if (!v.ok) return { ok: false, error: 'The adapter document was refused; nothing changed.', issues: v.issues } as Reply;
         if (v.config.id !== msg.id) return { ok: false, error: `The document's id "${v.config.id}" is not "${msg.id}".` };
-        const r = await call('PUT', `/api/adapters/${encodeURIComponent(msg.id)}`, msg.document);
-        if (!r.ok) return r as Reply;
-        const out = parsed(AdapterSaveData, r.raw);
-        if (out.ok) deps.syncSoon();
-        return out;
+        const r = await call('PUT', `/api/adapters/${encodeURIComponent(msg.id)}`, AdapterSaveData, msg.document);
+        if (!r.ok) return toReply(r) as Reply;
+        deps.syncSoon();
+        return { ok: true, data: r.data };
       }
       case 'adapters.delete': {
-        const r = await call('DELETE', `/api/adapters/${encodeURIComponent(msg.id)}`);
-        if (!r.ok) return r as Reply;
+        const r = await call('DELETE', `/api/adapters/${encodeURIComponent(msg.id)}`, z.unknown());
+        if (!r.ok) return toReply(r) as Reply;
         deps.syncSoon();
         return { ok: true, data: null };
       }

@@ -6,6 +6,10 @@ import { DEFAULT_POLICY } from '@/lib/schemas';
 import type { AuditQueryResponse } from '@/lib/api';
 import type { RecordIdentifiers, Snapshot } from '@/lib/snapshot';
 import { createBackendClient, type BackendFailure, type Fetch } from './backend';
+import { createCampaignHandlers } from './campaigns';
+import { createAdapterHandlers, type ContentScriptApi } from './adapters';
+import { CRM_MATCHES } from '@/lib/crm-matches';
+import { createCallHandlers } from './calls';
 import { openCustomerCache, type CustomerCache } from './cache';
 import { createOutbox, type OutboxInput } from './outbox';
 import { createRouter, type Identity, type Reply, type Sender } from './router';
@@ -25,6 +29,8 @@ export interface BackgroundDeps extends Identity {
   signOutFlushMs?: number;
   /** Tells a tab's content scripts that the record on screen must be looked up again. */
   notifyTab?: (tabId: number, message: RecordRefresh) => void;
+  /** browser.scripting + permissions, for admin-defined adapters on origins outside the manifest. */
+  contentScripts?: ContentScriptApi | null;
 }
 
 /** A runtime Port as the panel opens it (`browser.runtime.connect({ name: 'panel' })`). */
@@ -74,7 +80,44 @@ export function createBackground(deps: BackgroundDeps) {
     kv,
     now,
     pageLimit: deps.syncPageLimit,
-    onRunEnd: (o) => void refreshTabs(o),
+    onRunEnd: (o) => (void refreshTabs(o), void adapters.syncScripts()),
+  });
+  // Admin-defined adapters (entrypoints/background/adapters.ts): synced documents, checked before use.
+  const adapters = createAdapterHandlers({
+    cache,
+    fetch: deps.fetch,
+    activeSession,
+    markExpired,
+    syncSoon: () => void sync.run().catch(() => undefined),
+    manifestMatches: CRM_MATCHES,
+    scripts: deps.contentScripts ?? null,
+  });
+  const campaigns = createCampaignHandlers({
+    fetch: deps.fetch,
+    cache,
+    activeSession,
+    markExpired,
+    syncSoon: () => void sync.run().catch(() => undefined),
+  });
+  // The rep's call (entrypoints/background/calls.ts): calls, verification, captures, account changes.
+  const calls = createCallHandlers({
+    store,
+    fetch: deps.fetch,
+    now,
+    session,
+    activeSession,
+    markExpired,
+    policy: () => policy(),
+    outbox,
+    customer: async (id) => {
+      for (const tabId of tabs.knownTabIds()) {
+        const s = (await tabs.get(tabId)).snapshot;
+        if (s?.state === 'known' && s.customer.id === id) return s.customer;
+      }
+      return null;
+    },
+    changed: () => refreshTabs(),
+    syncSoon: () => void sync.run().catch(() => undefined),
   });
 
   // ---- startup: finish an interrupted sign-out, restore reachability ----
@@ -106,7 +149,8 @@ export function createBackground(deps: BackgroundDeps) {
     if (!syncedAt) return { state: 'unknown', why: 'not_synced', syncedAt: null };
     const found = await cache.findCustomer(ids);
     if (!found) return { state: 'unknown', why: 'not_found', syncedAt };
-    return { state: 'known', customer: found.customer, consents: found.consents, call: null, verification: null, syncedAt };
+    const { call, verification, consents } = await calls.snapshotPart(found.customer.id, found.consents);
+    return { state: 'known', customer: found.customer, consents, call, verification, syncedAt };
   }
 
   async function panelState(tabId: number): Promise<PanelState> {
@@ -126,6 +170,7 @@ export function createBackground(deps: BackgroundDeps) {
       policy: await policy(),
       backendReachable: reachable,
       lastBlock: t.lastBlock,
+      ...(t.snapshot?.state === 'known' ? { calls: await calls.panelInfo(t.snapshot.customer.id) } : {}),
     };
   }
 
@@ -172,16 +217,18 @@ export function createBackground(deps: BackgroundDeps) {
       outboxPending,
       quarantined,
       backendReachable: reachable,
+      adapters: await adapters.status(),
     };
   }
 
   // ---- content-script messages ----
-  async function onContent(msg: ContentMessage, from: { tabId: number; frameId: number }): Promise<Reply> {
+  async function onContent(msg: ContentMessage, from: { tabId: number; frameId: number; url: string }): Promise<Reply> {
     switch (msg.type) {
       case 'record.open': {
+        const snapshot = await lookup(msg.identifiers);
+        // Read the tab after the lookup: a block the guard recorded meanwhile must survive.
         const prev = await tabs.get(from.tabId);
         const sameRecord = JSON.stringify(prev.identifiers) === JSON.stringify(msg.identifiers);
-        const snapshot = await lookup(msg.identifiers);
         await tabs.update(from.tabId, {
           identifiers: msg.identifiers,
           frameId: from.frameId,
@@ -228,6 +275,7 @@ export function createBackground(deps: BackgroundDeps) {
         };
         const at = now().toISOString();
         const { id } = await outbox.record(input);
+        if (msg.action === 'account.change') void calls.onGuardEvent(msg).catch(() => undefined);
         if (msg.kind === 'action.blocked') {
           await tabs.update(from.tabId, {
             lastBlock: { action: msg.action, control: msg.control, decision: msg.decision, at, eventId: id },
@@ -236,6 +284,11 @@ export function createBackground(deps: BackgroundDeps) {
         }
         return { ok: true, data: { eventId: id } };
       }
+      case 'campaign.get':
+        return campaigns.onContent(msg);
+      case 'adapters.get':
+        await tabs.update(from.tabId, {}); // this tab hears refreshes (new adapters come with a sync)
+        return adapters.onContent(msg, from);
     }
   }
 
@@ -251,7 +304,7 @@ export function createBackground(deps: BackgroundDeps) {
       case 'sync.now': {
         const s = await session();
         if (!s) return { ok: false, error: 'Not signed in.' };
-        const [outcome] = await Promise.all([sync.run(), outbox.flush({ force: true })]);
+        const [outcome] = await Promise.all([sync.run(), outbox.flush({ force: true }), calls.flush(true)]);
         if (!outcome.ok) return { ok: false, error: outcome.error };
         return { ok: true, data: await status() };
       }
@@ -271,6 +324,35 @@ export function createBackground(deps: BackgroundDeps) {
         void push(from.tabId);
         return { ok: true, data: null };
       }
+      case 'call.start':
+      case 'call.end':
+      case 'verify.password':
+      case 'verify.callback':
+      case 'verify.addressOfRecord':
+      case 'verify.business':
+      case 'notices.current':
+      case 'consent.capture':
+      case 'account.changed':
+      case 'passwordLocks.list':
+      case 'passwordLocks.unlock':
+      case 'accountNotices.list':
+      case 'accountNotices.markSent':
+        return calls.onPage(msg);
+      case 'campaigns.list':
+      case 'campaigns.get':
+      case 'campaigns.create':
+      case 'campaigns.submit':
+      case 'campaigns.decide':
+      case 'campaigns.recordScrub':
+      case 'approvalFailures.list':
+      case 'approvalFailures.create':
+      case 'approvalFailures.markSent':
+        return campaigns.onPage(msg);
+      case 'adapters.list':
+      case 'adapters.put':
+      case 'adapters.delete':
+      case 'adapters.permissionsChanged':
+        return adapters.onPage(msg);
     }
   }
 
@@ -348,11 +430,12 @@ export function createBackground(deps: BackgroundDeps) {
   /** Alarm, install, browser start: sync and deliver audit events. */
   async function tick(): Promise<void> {
     await init();
-    await Promise.all([sync.run(), outbox.flush()]);
+    await Promise.all([sync.run(), outbox.flush(), calls.flush()]);
   }
 
   return {
     cache,
+    adapters,
     store,
     kv,
     backend,

@@ -4,10 +4,9 @@
 // about one campaign. A change made here starts a sync, so this extension's cache (and so the
 // launch gate) follows at once.
 import type { z } from 'zod';
-import { ApiError } from '@/lib/api';
 import { ApprovalFailure, ApprovalFailureList, CampaignListResponse, CampaignRecord } from '@/lib/campaign';
 import type { CampaignContentMessage, CampaignPageMessage } from '@/lib/messages-campaigns';
-import { describeZodError, type Fetch } from './backend';
+import { createSessionCall, toReply, type Fetch, type SessionCallResult } from './backend';
 import type { CustomerCache } from './cache';
 import type { Reply } from './router';
 import type { Session } from './store';
@@ -24,44 +23,12 @@ export interface CampaignDeps {
 }
 
 export function createCampaignHandlers(deps: CampaignDeps) {
-  async function call<S extends z.ZodTypeAny>(method: string, path: string, schema: S, body?: unknown): Promise<Reply<z.infer<S>>> {
-    const s = await deps.activeSession();
-    if (!s) return { ok: false, error: 'Not signed in.' };
-    let res: Response;
-    try {
-      res = await deps.fetch(s.backendUrl.replace(/\/+$/, '') + path, {
-        method,
-        headers: {
-          authorization: `Bearer ${s.token}`,
-          accept: 'application/json',
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
-        body: body !== undefined ? JSON.stringify(body) : undefined,
-        signal: AbortSignal.timeout(deps.timeoutMs ?? 30_000),
-      });
-    } catch (err) {
-      return { ok: false, error: `Backend unreachable: ${err instanceof Error ? err.message : String(err)}` };
-    }
-    let raw: unknown = null;
-    try {
-      raw = await res.json();
-    } catch {
-      // handled below
-    }
-    if (!res.ok) {
-      if (res.status === 401) await deps.markExpired();
-      const e = ApiError.safeParse(raw);
-      return { ok: false, error: e.success ? e.data.message : `The backend answered HTTP ${res.status}.` };
-    }
-    const parsed = schema.safeParse(raw);
-    if (!parsed.success) return { ok: false, error: `The backend's answer does not match the contract: ${describeZodError(parsed.error)}` };
-    return { ok: true, data: parsed.data };
-  }
+  const call = createSessionCall(deps);
 
   /** A write succeeded: sync now so the cache (and the launch gate) sees it. */
-  function synced<T>(r: Reply<T>): Reply<T> {
+  function synced<T>(r: SessionCallResult<T>): Reply<T> {
     if (r.ok) deps.syncSoon();
-    return r;
+    return toReply(r);
   }
 
   const enc = encodeURIComponent;
@@ -74,10 +41,10 @@ export function createCampaignHandlers(deps: CampaignDeps) {
         if (msg.status) q.set('status', msg.status);
         const r = await call('GET', `/api/campaigns${q.size ? `?${q}` : ''}`, CampaignListResponse);
         if (r.ok) deps.syncSoon(); // what the page shows and what the launch gate decides on agree
-        return r;
+        return toReply(r);
       }
       case 'campaigns.get':
-        return call('GET', `/api/campaigns/${enc(msg.id)}`, CampaignRecord);
+        return toReply(await call('GET', `/api/campaigns/${enc(msg.id)}`, CampaignRecord));
       case 'campaigns.create':
         return synced(await call('POST', '/api/campaigns', CampaignRecord, msg.input));
       case 'campaigns.submit':
@@ -87,11 +54,11 @@ export function createCampaignHandlers(deps: CampaignDeps) {
       case 'campaigns.recordScrub':
         return synced(await call('POST', `/api/campaigns/${enc(msg.id)}/scrubs`, CampaignRecord, msg.summary));
       case 'approvalFailures.list':
-        return call('GET', '/api/approval-failures', ApprovalFailureList);
+        return toReply(await call('GET', '/api/approval-failures', ApprovalFailureList));
       case 'approvalFailures.create':
-        return call('POST', '/api/approval-failures', ApprovalFailure, msg.input);
+        return toReply(await call('POST', '/api/approval-failures', ApprovalFailure, msg.input));
       case 'approvalFailures.markSent':
-        return call('POST', `/api/approval-failures/${enc(msg.id)}/notice-sent`, ApprovalFailure);
+        return toReply(await call('POST', `/api/approval-failures/${enc(msg.id)}/notice-sent`, ApprovalFailure));
     }
   }
 

@@ -3,6 +3,7 @@
 // lives in IndexedDB and storage.session, so a stopped worker resumes where it was.
 import { browser } from 'wxt/browser';
 import { createBackground, type IncomingPort } from './app';
+import { browserContentScripts } from './adapters';
 import type { Sender } from './router';
 import type { SessionArea } from './tabs';
 
@@ -18,6 +19,7 @@ export default defineBackground(() => {
       // A tab without our content script (closed, navigated away) just does not answer.
       browser.tabs.sendMessage(tabId, message).catch(() => undefined);
     },
+    contentScripts: browserContentScripts(browser as unknown as Parameters<typeof browserContentScripts>[0]),
   });
 
   browser.runtime.onMessage.addListener((message: unknown, sender, sendResponse) =>
@@ -40,4 +42,8 @@ export default defineBackground(() => {
   // Every worker start: make sure the alarm exists and deliver audit events that are due.
   void ensureAlarm();
   void bg.init().then(() => bg.outbox.flush());
+  // Admin-defined adapters on granted origins outside the manifest: (re-)register the content script.
+  void bg.init().then(() => bg.adapters.syncScripts());
+  browser.permissions.onAdded.addListener(() => void bg.adapters.syncScripts());
+  browser.permissions.onRemoved.addListener(() => void bg.adapters.syncScripts());
 });

@@ -3,6 +3,7 @@
 // destroy() removes every listener, observer and element it added.
 import type { CrmAdapter } from '@/lib/adapter';
 import type { GuardEvent } from '@/lib/messages';
+import { CampaignGate } from './campaign-gate';
 import { Guard, type Decide } from './guard';
 import { sendGuardEvent, type Send } from './messaging';
 import { OwnUi } from './own-ui';
@@ -50,6 +51,7 @@ export function startCrmGuard(options: CrmGuardOptions): CrmGuardApp | null {
   const chooser = new PurposeChooser(doc, ownUi);
   const panel = isTopFrame ? new PanelHost(doc, options.panelUrl, ownUi) : null;
   let adapter: CrmAdapter | null = null;
+  const campaigns = new CampaignGate(doc, options.send, log);
 
   let blockPanelUrl: string | null = null; // the page where a block mounted the panel
   const report = (event: GuardEvent) => {
@@ -73,12 +75,14 @@ export function startCrmGuard(options: CrmGuardOptions): CrmGuardApp | null {
     isOwnUi: (path) => ownUi.contains(path),
     pageUrl: () => doc.location.href,
     isTopFrame,
+    campaign: (id) => campaigns.context(id),
   }).start(signal);
 
   let contextAsked = false;
   const onRead = (read: PageRead) => {
     adapter = read.adapter;
     session.update(read.identifiers);
+    campaigns.scan(read.adapter);
     // A CRM page with no record open (a list): still learn the role, for list exports.
     if (read.adapter && !read.identifiers && !contextAsked) {
       contextAsked = true;
@@ -95,14 +99,14 @@ export function startCrmGuard(options: CrmGuardOptions): CrmGuardApp | null {
 
   // Coming back to the page (e.g. after recording consent in the panel): ask for the record
   // again so the guard decides from the newest status.
-  win.addEventListener('focus', () => session.refresh(), { signal });
+  win.addEventListener('focus', () => (session.refresh(), campaigns.refresh()), { signal });
 
   let destroyed = false;
   return {
     session,
     panel,
     check: () => watcher.check(),
-    refresh: (invalidate) => session.refresh(invalidate),
+    refresh: (invalidate) => (session.refresh(invalidate), campaigns.refresh()),
     destroy() {
       if (destroyed) return;
       destroyed = true;

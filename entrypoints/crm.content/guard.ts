@@ -6,6 +6,7 @@ import { CALL_PURPOSES, cleanLabel, type ControlMatch, type CrmAdapter, type Pur
 import type { GuardEvent } from '@/lib/messages';
 import type { decide as decideFn } from '@/lib/policy';
 import type { ActionKind, AuditKind, Decision } from '@/lib/schemas';
+import type { ActionContext } from '@/lib/snapshot';
 import type { GuardState } from './session';
 
 export type Decide = typeof decideFn;
@@ -23,6 +24,8 @@ export interface GuardDeps {
   pageUrl: () => string;
   isTopFrame: boolean;
   now?: () => Date;
+  /** The launch gate: what the cache knows about a campaign, synchronously (campaign-gate.ts). */
+  campaign?: (id: string) => NonNullable<ActionContext['campaign']>;
 }
 
 /** The decision when decide() cannot answer: block (fail closed, DESIGN invariant 3). */
@@ -86,7 +89,13 @@ export class Guard {
       const decision = this.deps.decide(
         action,
         snapshot,
-        { role: user?.role ?? 'rep', offeredCategory: match.offeredCategory ?? null },
+        {
+          role: user?.role ?? 'rep',
+          offeredCategory: match.offeredCategory ?? null,
+          ...(action === 'marketing.launch_campaign'
+            ? { campaign: match.campaignId ? (this.deps.campaign?.(match.campaignId) ?? null) : null }
+            : {}),
+        },
         policy,
         (this.deps.now ?? (() => new Date()))(),
       );
@@ -188,6 +197,8 @@ export class Guard {
         crmId: identifiers?.crmId ?? null,
         snapshotState: snapshot.state === 'known' ? 'known' : snapshot.why,
         frame: this.deps.isTopFrame ? 'top' : 'child',
+        ...(match.campaignId ? { campaignId: match.campaignId } : {}),
+        ...(match.accountField ? { accountField: match.accountField } : {}),
         ...extra,
       },
     });

@@ -80,6 +80,50 @@ function renderRecord(c) {
       button('export', 'Export list'),
     ),
     el('div', { id: 'call-detail', 'data-testid': 'call-detail', hidden: true }),
+    // Edit account: saving the address of record or the password is an account change (policy §10).
+    el(
+      'section',
+      { class: 'account-edit', 'data-testid': 'account-edit' },
+      el('h2', {}, 'Edit account'),
+      el('label', { for: 'edit-address' }, 'New address of record '),
+      el('input', { id: 'edit-address', name: 'address', size: 28, autocomplete: 'off' }),
+      ' ',
+      button('save-address', 'Save address of record'),
+      el('br'),
+      el('label', { for: 'edit-password' }, 'New account password '),
+      el('input', { id: 'edit-password', name: 'password', type: 'password', size: 16, autocomplete: 'new-password' }),
+      ' ',
+      button('save-password', 'Save password'),
+    ),
+  );
+}
+
+// Campaigns: the CRM's campaign screen names the CPNI Guard campaign id it launches.
+function renderCampaigns() {
+  const form = el(
+    'form',
+    { class: 'campaign-open', 'data-testid': 'campaign-open' },
+    el('label', { for: 'campaign-id' }, 'CPNI Guard campaign id '),
+    el('input', { id: 'campaign-id', name: 'id', required: true, size: 40 }),
+    ' ',
+    el('button', { type: 'submit', class: 'btn' }, 'Open campaign'),
+  );
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const id = form.elements.id.value.trim();
+    if (id) navigate(`/campaigns/${encodeURIComponent(id)}`);
+  });
+  return el('section', { class: 'campaigns', 'data-testid': 'campaigns' }, el('h1', {}, 'Campaigns'), form);
+}
+
+function renderCampaign(id) {
+  return el(
+    'section',
+    { class: 'campaign', 'data-testid': 'campaign', 'data-campaign-id': id },
+    el('p', { class: 'crumbs' }, el('a', { href: '/campaigns' }, '← Campaigns')),
+    el('h1', {}, 'Campaign'),
+    el('p', {}, 'CPNI Guard campaign id: ', el('code', { 'data-testid': 'crm-campaign-id' }, id)),
+    el('div', { class: 'actions' }, el('button', { type: 'button', class: 'btn', 'data-crm-action': 'launch-campaign', 'data-campaign-id': id }, 'Launch campaign')),
   );
 }
 
@@ -97,8 +141,15 @@ function route() {
   app.replaceChildren(el('p', { class: 'loading', 'data-testid': 'loading' }, 'Loading…'));
   renderTimer = setTimeout(() => {
     const m = path.match(/^\/contacts\/([^/]+)$/);
+    const cm = path.match(/^\/campaigns\/([^/]+)$/);
     let view;
-    if (path === '/contacts') {
+    if (path === '/campaigns') {
+      document.title = 'Campaigns · Acme Telecom CRM';
+      view = renderCampaigns();
+    } else if (cm) {
+      document.title = 'Campaign · Acme Telecom CRM';
+      view = renderCampaign(decodeURIComponent(cm[1]));
+    } else if (path === '/contacts') {
       document.title = 'Contacts · Acme Telecom CRM';
       view = renderList();
     } else if (m) {
@@ -157,6 +208,15 @@ document.addEventListener('click', (event) => {
       }
       case 'export':
         activity(`Contact list exported (${CONTACTS.length} contacts)`);
+        break;
+      case 'save-address':
+        activity(`Address of record updated for ${who}`);
+        break;
+      case 'save-password':
+        activity(`Account password changed for ${who}`);
+        break;
+      case 'launch-campaign':
+        activity(`Campaign ${control.getAttribute('data-campaign-id')} launched`);
         break;
     }
     return;

@@ -21,7 +21,7 @@ export interface DemoCrmServer {
 }
 
 function isAppRoute(pathname: string): boolean {
-  return pathname === '/' || /^\/contacts(\/[^/]*)?\/?$/.test(pathname);
+  return pathname === '/' || /^\/(contacts|campaigns)(\/[^/]*)?\/?$/.test(pathname);
 }
 
 export async function serveDemoCrm({ port = 5180, host = '127.0.0.1' }: { port?: number; host?: string } = {}): Promise<DemoCrmServer> {

@@ -22,6 +22,31 @@ describe('OpenAPI document', () => {
         'DELETE /api/consents/{id}',
         'GET /api/policy',
         'PUT /api/policy',
+        // campaigns and approval-mechanism failures (server/routes/campaigns.ts)
+        'POST /api/campaigns',
+        'GET /api/campaigns',
+        'GET /api/campaigns/{id}',
+        'POST /api/campaigns/{id}/submit',
+        'POST /api/campaigns/{id}/decision',
+        'POST /api/campaigns/{id}/scrubs',
+        'DELETE /api/campaigns/{id}',
+        'POST /api/approval-failures',
+        'GET /api/approval-failures',
+        'POST /api/approval-failures/{id}/notice-sent',
+        // admin-defined CRM adapters (server/routes/adapters.ts)
+        'GET /api/adapters',
+        'PUT /api/adapters/{id}',
+        'DELETE /api/adapters/{id}',
+        // the rep's call (server/routes/calls.ts)
+        'POST /api/customers/{id}/verify-password',
+        'POST /api/customers/{id}/password-unlock',
+        'GET /api/password-locks',
+        'POST /api/customers/{id}/mailing-requests',
+        'GET /api/notices/current',
+        'POST /api/consents/captures',
+        'POST /api/customers/{id}/account-changes',
+        'GET /api/account-change-notices',
+        'POST /api/account-change-notices/{id}/sent',
       ].sort(),
     );
     const pull = doc.paths['/api/sync/pull']!.get as { security: unknown[]; parameters: { name: string }[] };

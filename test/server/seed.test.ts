@@ -16,7 +16,7 @@ describe('demo seed', () => {
     const consents = changes.filter((c) => c.entity === 'consent').map((c) => Consent.parse((c as { data: unknown }).data));
     expect(customers).toHaveLength(36);
     const byId = new Map(customers.map((c) => [c.id, c]));
-    expect(byId.get('C-1001')).toMatchObject({ name: 'Ada Opted-In', crmRefs: [{ crm: 'demo-crm', id: 'C-1001' }], phones: ['+14075550101', '+14075550151'] });
+    expect(byId.get('C-1001')).toMatchObject({ name: 'Ada Opted-In', crmRefs: expect.arrayContaining([{ crm: 'demo-crm', id: 'C-1001' }, { crm: 'salesforce', id: '003Dn00000ZAda1IAD' }]), phones: ['+14075550101', '+14075550151'] });
     expect(byId.get('C-1006')?.business).toMatchObject({ dedicatedRep: expect.any(String), cpniContractId: expect.any(String) });
     const gus = byId.get('C-1007')!;
     expect(Date.parse(gus.addressOfRecord!.setAt)).toBe(T0.getTime() - 10 * 86_400_000);

@@ -26,20 +26,27 @@ export const selectors = {
     addToCampaign: ['[data-crm-action="add-to-campaign"]'],
     callDetail: ['[data-crm-action="call-detail"]'],
     exportList: ['[data-crm-action="export"]'],
+    launchCampaign: ['[data-crm-action="launch-campaign"][data-campaign-id]'],
+    /** The record's "Edit account" saves: account changes that need a notice (policy §10). */
+    accountSave: ['[data-crm-action="save-address"]', '[data-crm-action="save-password"]'],
     call: ['a[href^="tel:" i]', '[data-crm-action="call"]'],
   },
 } as const;
 
 const RECORD_PATH = /^\/contacts\/([A-Za-z0-9][A-Za-z0-9_-]{0,127})\/?$/;
-const APP_PATH = /^\/(contacts(\/.*)?)?$/;
+const APP_PATH = /^\/((contacts|campaigns)(\/.*)?)?$/;
 
 const sel = (list: readonly string[]) => list.join(', ');
+/** Which account field each "Edit account" save changes. */
+const ACCOUNT_FIELD_OF: Readonly<Record<string, string>> = { 'save-address': 'address_of_record', 'save-password': 'password' };
 
 const CONTROL_ACTIONS: ReadonlyArray<[readonly string[], ActionKind | 'ambiguous']> = [
   [selectors.controls.marketingEmail, 'marketing.other_category'],
   [selectors.controls.addToCampaign, 'marketing.other_category'],
   [selectors.controls.callDetail, 'disclose.call_detail'],
   [selectors.controls.exportList, 'export.list'],
+  [selectors.controls.launchCampaign, 'marketing.launch_campaign'],
+  [selectors.controls.accountSave, 'account.change'],
   [selectors.controls.call, 'ambiguous'],
 ];
 
@@ -77,6 +84,8 @@ export const demoCrm: CrmAdapter = {
     for (const [list, action] of CONTROL_ACTIONS) {
       if (!el.matches(sel(list))) continue;
       const control = cleanLabel(el.getAttribute('aria-label') || el.textContent) || action;
+      if (action === 'marketing.launch_campaign') return { action, control, campaignId: el.getAttribute('data-campaign-id') };
+      if (action === 'account.change') return { action, control, accountField: ACCOUNT_FIELD_OF[el.getAttribute('data-crm-action') ?? ''] ?? null };
       return action === 'ambiguous' ? { action, control, choices: CALL_PURPOSES } : { action, control };
     }
     return null;
