@@ -134,3 +134,71 @@ function errorText(err: unknown): string {
   if (err instanceof Error) return err.name === 'TimeoutError' ? 'timed out' : err.message;
   return String(err);
 }
+
+export type SessionCallResult<T> =
+  | { ok: true; status: number; data: T }
+  | { ok: false; status: number | null; error: string; issues?: { path: string; message: string }[] };
+
+export interface SessionCallDeps {
+  fetch: Fetch;
+  activeSession: () => Promise<Endpoint | null>;
+  /** Told when the backend says the session is no longer valid (HTTP 401). */
+  markExpired: () => Promise<void>;
+  timeoutMs?: number;
+}
+
+/**
+ * One signed-in JSON request for the feature handlers (calls, campaigns, adapters): the
+ * answer parsed with `schema`, every failure a value with a sentence a person can read, and
+ * the backend's `issues` passed on so pages can point at the field.
+ */
+export function createSessionCall(deps: SessionCallDeps) {
+  return async function call<S extends z.ZodTypeAny>(
+    method: string,
+    path: string,
+    schema: S,
+    body?: unknown,
+  ): Promise<SessionCallResult<z.infer<S>>> {
+    const s = await deps.activeSession();
+    if (!s) return { ok: false, status: null, error: 'Not signed in to CPNI Guard.' };
+    let res: Response;
+    try {
+      res = await deps.fetch(s.backendUrl.replace(/\/+$/, '') + path, {
+        method,
+        headers: {
+          authorization: `Bearer ${s.token}`,
+          accept: 'application/json',
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        body: body !== undefined ? JSON.stringify(body) : undefined,
+        signal: AbortSignal.timeout(deps.timeoutMs ?? 30_000),
+      });
+    } catch (err) {
+      return { ok: false, status: null, error: `Backend unreachable: ${errorText(err)}` };
+    }
+    let raw: unknown = null;
+    try {
+      raw = await res.json();
+    } catch {
+      // an empty or non-JSON body: judged below by the status and the schema
+    }
+    if (!res.ok) {
+      if (res.status === 401) await deps.markExpired();
+      const e = ApiError.safeParse(raw);
+      if (!e.success) return { ok: false, status: res.status, error: `The backend answered HTTP ${res.status}.` };
+      const issues = e.data.issues?.map(({ path: p, message }) => ({ path: p, message }));
+      return { ok: false, status: res.status, error: e.data.message, ...(issues ? { issues } : {}) };
+    }
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) {
+      return { ok: false, status: res.status, error: `The backend's answer does not match the contract: ${describeZodError(parsed.error)}` };
+    }
+    return { ok: true, status: res.status, data: parsed.data };
+  };
+}
+
+/** A page's reply from a request's result; the backend's `issues` travel with a refusal. */
+export function toReply<T>(r: SessionCallResult<T>): { ok: true; data: T } | { ok: false; error: string; issues?: { path: string; message: string }[] } {
+  if (r.ok) return { ok: true, data: r.data };
+  return r.issues ? { ok: false, error: r.error, issues: r.issues } : { ok: false, error: r.error };
+}

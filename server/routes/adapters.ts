@@ -4,30 +4,17 @@
 // extension uses (lib/adapter-config.ts, its Node-safe selector check); a refused one changes
 // nothing and the adapters already in force stay as they are.
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import type { MiddlewareHandler } from 'hono';
-import { ApiError } from '../../lib/api';
 import { validateAdapterConfig } from '../../lib/adapter-config';
-import type { Role, User } from '../../lib/schemas';
-import type { Store } from '../store';
+import { ALL_ROLES, IdParam, apiError, bearerSecurity, errorResponses, json, type Env, type RouteDeps } from './common';
 
-type Env = { Variables: { user: User; tokenHash: string } };
+export type AdapterRouteDeps = RouteDeps;
 
-export interface AdapterRouteDeps {
-  db: Store;
-  now: () => Date;
-  requireRole: (...roles: Role[]) => MiddlewareHandler<Env>;
-}
-
-const json = <T extends z.ZodTypeAny>(description: string, schema: T) => ({ description, content: { 'application/json': { schema } } });
-const E = {
-  400: json('The document failed validation; `issues` names each field (path) and why.', ApiError),
-  401: json('Missing, unknown or expired bearer token.', ApiError),
-  403: json("The signed-in user's role may not do this.", ApiError),
-  404: json('No such adapter.', ApiError),
-};
-const security = [{ bearer: [] as string[] }];
-const IdParam = z.object({ id: z.string().min(1).max(64) });
-const err = (error: string, message: string, issues?: { path: string; message: string }[]) => (issues ? { error, message, issues } : { error, message });
+const E = errorResponses({
+  400: 'The document failed validation; `issues` names each field (path) and why.',
+  404: 'No such adapter.',
+});
+const security = bearerSecurity;
+const err = apiError;
 
 const AdapterDocumentBody = z
   .looseObject({ schemaVersion: z.number(), id: z.string() })
@@ -38,7 +25,6 @@ const AdapterDocumentBody = z
 const StoredAdapter = z.object({ id: z.string(), version: z.number().int(), updatedAt: z.string(), document: z.unknown() });
 const AdapterList = z.object({ adapters: z.array(StoredAdapter) });
 
-const ALL_ROLES: Role[] = ['rep', 'marketing', 'manager', 'counsel', 'admin'];
 
 export function registerAdapterRoutes(app: OpenAPIHono<Env>, { db, now, requireRole }: AdapterRouteDeps) {
   app.openapi(

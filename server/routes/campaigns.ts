@@ -3,9 +3,7 @@
 // lib/campaign.ts; this file checks roles, stores, and writes every change as an audit event
 // with a server-made UUIDv7 whose actor is the signed-in user.
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import type { MiddlewareHandler } from 'hono';
 import { uuidv7 } from 'uuidv7';
-import { ApiError } from '../../lib/api';
 import { optInFailureNoticeDue } from '../../lib/business-days';
 import {
   ApprovalFailure,
@@ -30,28 +28,14 @@ import {
   transitionCampaign,
   type Actor,
 } from '../../lib/campaign';
-import type { AuditEvent, AuditKind, Role, RuleId, User } from '../../lib/schemas';
-import type { Store } from '../store';
+import type { AuditEvent, AuditKind, RuleId, User } from '../../lib/schemas';
+import { IdParam, apiError, bearerSecurity, errorResponses, json, serverAuditEvent, type Env, type RouteDeps } from './common';
 
-type Env = { Variables: { user: User; tokenHash: string } };
+export type CampaignRouteDeps = RouteDeps;
 
-export interface CampaignRouteDeps {
-  db: Store;
-  now: () => Date;
-  requireRole: (...roles: Role[]) => MiddlewareHandler<Env>;
-}
-
-const json = <T extends z.ZodTypeAny>(description: string, schema: T) => ({ description, content: { 'application/json': { schema } } });
-const E = {
-  400: json('The request failed validation.', ApiError),
-  401: json('Missing, unknown or expired bearer token.', ApiError),
-  403: json("The signed-in user's role may not do this, or it is their own campaign.", ApiError),
-  404: json('No such record.', ApiError),
-  409: json('The record is not in a state that allows this.', ApiError),
-};
-const security = [{ bearer: [] as string[] }];
-const IdParam = z.object({ id: z.string().min(1).max(64) });
-const err = (error: string, message: string) => ({ error, message });
+const E = errorResponses({ 403: "The signed-in user's role may not do this, or it is their own campaign." });
+const security = bearerSecurity;
+const err = (error: string, message: string) => apiError(error, message);
 const STATUS = { forbidden: 403, conflict: 409, invalid: 400, not_found: 404 } as const;
 
 function auditEvent(
@@ -62,21 +46,8 @@ function auditEvent(
   reasons: string[],
   details: AuditEvent['details'],
 ): AuditEvent {
-  return {
-    id: uuidv7(),
-    at: now.toISOString(),
-    kind,
-    actor: user.email,
-    actorRole: user.role,
-    action: kind === 'campaign.state_changed' ? 'marketing.launch_campaign' : null,
-    customerId: null,
-    ruleIds,
-    reasons: reasons.map((r) => r.slice(0, 1000)),
-    crm: null,
-    pageUrl: null,
-    control: null,
-    details,
-  };
+  const action = kind === 'campaign.state_changed' ? 'marketing.launch_campaign' : null;
+  return serverAuditEvent(user, now, { kind, action, customerId: null, ruleIds, reasons, details });
 }
 
 export function registerCampaignRoutes(app: OpenAPIHono<Env>, { db, now, requireRole }: CampaignRouteDeps): void {
