@@ -173,20 +173,19 @@ export async function panelFrame(page: Page) {
   return page.frames().find((f) => f.url().includes('/panel.html'))!;
 }
 
-type Fixtures = { ext: Extension };
-type WorkerFixtures = { backend: Backend; crm: DemoCrm };
+// Each test gets its own backend on a fresh database, so what one test changes (a captured
+// consent, a locked password) cannot change what another sees. The demo CRM holds no state.
+type Fixtures = { ext: Extension; backend: Backend };
+type WorkerFixtures = { crm: DemoCrm };
 
 export const test = base.extend<Fixtures, WorkerFixtures>({
-  backend: [
-    async ({}, use) => {
-      const dir = mkdtempSync(path.join(tmpdir(), 'cpni-e2e-'));
-      const backend = new Backend(await freePort(), path.join(dir, 'cpni.db'));
-      await backend.start();
-      await use(backend);
-      await backend.stop();
-    },
-    { scope: 'worker' },
-  ],
+  backend: async ({}, use) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cpni-e2e-'));
+    const backend = new Backend(await freePort(), path.join(dir, 'cpni.db'));
+    await backend.start();
+    await use(backend);
+    await backend.stop();
+  },
   crm: [
     async ({}, use) => {
       const crm = new DemoCrm(await freePort());
