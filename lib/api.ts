@@ -55,12 +55,16 @@ const upsert = <E extends SyncEntity, T extends z.ZodTypeAny>(entity: E, data: T
 // An admin-defined adapter travels as data; its schema lives with the adapters (lib/adapter-config).
 export const AdapterDocument = z.object({ id: z.string(), document: z.unknown() });
 
-export const Change = z.union([
-  upsert('customer', Customer),
-  upsert('consent', Consent),
-  upsert('policy', PolicySettings),
-  upsert('adapter', AdapterDocument),
-  upsert('campaign', Campaign),
+// Discriminated by op, then entity: a change is checked against its one schema only (a plain
+// union tries each in turn, which made parsing a first sync of a million customers ~3x slower).
+export const Change = z.discriminatedUnion('op', [
+  z.discriminatedUnion('entity', [
+    upsert('customer', Customer),
+    upsert('consent', Consent),
+    upsert('policy', PolicySettings),
+    upsert('adapter', AdapterDocument),
+    upsert('campaign', Campaign),
+  ]),
   z.object({
     op: z.literal('tombstone'),
     entity: SyncEntity,
