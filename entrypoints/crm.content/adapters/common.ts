@@ -1,9 +1,10 @@
 // Helpers the built-in adapters share: querying through shadow roots (querySelector does not
 // go into them), reading phone numbers and emails into normal form, and classifying controls
 // from a table of selectors. DOM in, plain data out; no state.
-import { CALL_PURPOSES, cleanLabel, type ControlMatch, type PurposeChoice, type QueryRoot } from '@/lib/adapter';
+import { CALL_PURPOSES, cleanLabel, type ControlMatch, type PanelAnchor, type PurposeChoice, type QueryRoot } from '@/lib/adapter';
 import { looksLikeEmail, normalizeEmail, normalizePhone } from '@/lib/identifiers';
 import type { ActionKind } from '@/lib/schemas';
+import type { RecordIdentifiers } from '@/lib/snapshot';
 
 export const sel = (list: readonly string[]) => list.join(', ');
 
@@ -143,4 +144,34 @@ export function classifyBy(rules: readonly ControlRule[], el: Element): ControlM
     return { action: 'ambiguous', control, choices: rule.choices ?? CALL_PURPOSES, question: rule.question ?? CALL_QUESTION };
   }
   return null;
+}
+
+/** The selectors an adapter reads a record's fields with. */
+export interface RecordFieldSelectors {
+  record: readonly string[];
+  recordIdAttribute: string;
+  phone: readonly string[];
+  email: readonly string[];
+}
+
+/**
+ * Adds the phones and emails shown in the element that says it shows record `ids.crmId`.
+ * Right after an in-app navigation the previous customer may still be on screen: its fields
+ * are never read, only the id from the URL.
+ */
+export function withRecordFields(root: QueryRoot, s: RecordFieldSelectors, ids: RecordIdentifiers): RecordIdentifiers {
+  const record = Array.from(root.querySelectorAll(sel(s.record))).find((el) => el.getAttribute(s.recordIdAttribute) === ids.crmId);
+  if (!record) return ids;
+  return {
+    ...ids,
+    phones: readPhones(Array.from(record.querySelectorAll(sel(s.phone)))),
+    emails: readEmails(Array.from(record.querySelectorAll(sel(s.email)))),
+  };
+}
+
+/** The panel goes first inside the first element `anchors` finds; floating when none. */
+export function prependPanel(root: QueryRoot, anchors: readonly string[]): PanelAnchor | null {
+  if (anchors.length === 0) return null;
+  const element = root.querySelector(sel(anchors));
+  return element ? { element, position: 'prepend' } : null;
 }

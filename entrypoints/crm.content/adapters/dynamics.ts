@@ -6,7 +6,7 @@
 // report the same record, and the panel shows once, at the top. Every selector is in `selectors`.
 import type { ControlMatch, CrmAdapter, PanelAnchor, QueryRoot } from '@/lib/adapter';
 import type { RecordIdentifiers } from '@/lib/snapshot';
-import { classifyBy, EMAIL_QUESTION, LINK_RULES, readEmails, readPhones, sel, SHARE_PURPOSES, SHARE_QUESTION, type ControlRule } from './common';
+import { classifyBy, EMAIL_QUESTION, LINK_RULES, readEmails, readPhones, sel, SHARE_PURPOSES, SHARE_QUESTION, type ControlRule, prependPanel } from './common';
 
 export const selectors = {
   /** The form; its data-lp-id ends with "|<entity>|<guid>" of the record it shows. */
@@ -98,8 +98,6 @@ export const dynamics: CrmAdapter = {
   },
 
   panelAnchor(root): PanelAnchor | null {
-    if (selectors.panelAnchor.length === 0) return null;
-    const element = root.querySelector(sel(selectors.panelAnchor));
-    return element ? { element, position: 'prepend' } : null;
+    return prependPanel(root, selectors.panelAnchor);
   },
 };

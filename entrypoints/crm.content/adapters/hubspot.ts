@@ -4,7 +4,7 @@
 // re-reads and the guard classifies the click's path. Every selector is in `selectors`.
 import type { ControlMatch, CrmAdapter, PanelAnchor, QueryRoot } from '@/lib/adapter';
 import type { RecordIdentifiers } from '@/lib/snapshot';
-import { CALL_QUESTION, classifyBy, EMAIL_QUESTION, LINK_RULES, readEmails, readPhones, sel, type ControlRule } from './common';
+import { CALL_QUESTION, classifyBy, EMAIL_QUESTION, LINK_RULES, prependPanel, withRecordFields, type ControlRule } from './common';
 
 export const selectors = {
   /** The record page; its data-object-id must be the URL's record before we read fields. */
@@ -53,14 +53,7 @@ export const hubspot: CrmAdapter = {
     const m = RECORD_PATH.exec(url.pathname);
     if (!m) return null;
     const crmId = m[2]!;
-    const ids: RecordIdentifiers = { crm: 'hubspot', crmId, accountNumber: null, phones: [], emails: [] };
-    const record = Array.from(root.querySelectorAll(sel(selectors.record))).find(
-      (el) => el.getAttribute(selectors.recordIdAttribute) === crmId,
-    );
-    if (!record) return ids;
-    ids.phones = readPhones(Array.from(record.querySelectorAll(sel(selectors.phone))));
-    ids.emails = readEmails(Array.from(record.querySelectorAll(sel(selectors.email))));
-    return ids;
+    return withRecordFields(root, selectors, { crm: 'hubspot', crmId, accountNumber: null, phones: [], emails: [] });
   },
 
   classify(el): ControlMatch | null {
@@ -68,8 +61,6 @@ export const hubspot: CrmAdapter = {
   },
 
   panelAnchor(root): PanelAnchor | null {
-    if (selectors.panelAnchor.length === 0) return null;
-    const element = root.querySelector(sel(selectors.panelAnchor));
-    return element ? { element, position: 'prepend' } : null;
+    return prependPanel(root, selectors.panelAnchor);
   },
 };

@@ -4,7 +4,7 @@
 // watcher re-reads when it arrives. Every selector is in `selectors`.
 import type { ControlMatch, CrmAdapter, PanelAnchor, QueryRoot } from '@/lib/adapter';
 import type { RecordIdentifiers } from '@/lib/snapshot';
-import { classifyBy, LINK_RULES, MESSAGE_QUESTION, readEmails, readPhones, sel, type ControlRule } from './common';
+import { classifyBy, LINK_RULES, MESSAGE_QUESTION, prependPanel, withRecordFields, type ControlRule } from './common';
 
 export const selectors = {
   /** The user profile; its data-user-id must be the URL's user before we read fields. */
@@ -40,14 +40,7 @@ export const zendesk: CrmAdapter = {
     const m = RECORD_PATH.exec(url.pathname);
     if (!m) return null;
     const crmId = m[1]!;
-    const ids: RecordIdentifiers = { crm: 'zendesk', crmId, accountNumber: null, phones: [], emails: [] };
-    const record = Array.from(root.querySelectorAll(sel(selectors.record))).find(
-      (el) => el.getAttribute(selectors.recordIdAttribute) === crmId,
-    );
-    if (!record) return ids;
-    ids.phones = readPhones(Array.from(record.querySelectorAll(sel(selectors.phone))));
-    ids.emails = readEmails(Array.from(record.querySelectorAll(sel(selectors.email))));
-    return ids;
+    return withRecordFields(root, selectors, { crm: 'zendesk', crmId, accountNumber: null, phones: [], emails: [] });
   },
 
   classify(el): ControlMatch | null {
@@ -55,8 +48,6 @@ export const zendesk: CrmAdapter = {
   },
 
   panelAnchor(root): PanelAnchor | null {
-    if (selectors.panelAnchor.length === 0) return null;
-    const element = root.querySelector(sel(selectors.panelAnchor));
-    return element ? { element, position: 'prepend' } : null;
+    return prependPanel(root, selectors.panelAnchor);
   },
 };

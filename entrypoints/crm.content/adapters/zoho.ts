@@ -3,7 +3,7 @@
 // pushState and replaceState and never fires hashchange. Every selector is in `selectors`.
 import type { ControlMatch, CrmAdapter, PanelAnchor, QueryRoot } from '@/lib/adapter';
 import type { RecordIdentifiers } from '@/lib/snapshot';
-import { classifyBy, EMAIL_QUESTION, LINK_RULES, readEmails, readPhones, sel, type ControlRule } from './common';
+import { classifyBy, EMAIL_QUESTION, LINK_RULES, prependPanel, withRecordFields, type ControlRule } from './common';
 
 export const selectors = {
   /** The detail view; its data-entity-id must be the URL's record before we read fields. */
@@ -45,14 +45,7 @@ export const zoho: CrmAdapter = {
     const m = RECORD_PATH.exec(url.pathname);
     if (!m) return null;
     const crmId = m[1]!;
-    const ids: RecordIdentifiers = { crm: 'zoho', crmId, accountNumber: null, phones: [], emails: [] };
-    const record = Array.from(root.querySelectorAll(sel(selectors.record))).find(
-      (el) => el.getAttribute(selectors.recordIdAttribute) === crmId,
-    );
-    if (!record) return ids;
-    ids.phones = readPhones(Array.from(record.querySelectorAll(sel(selectors.phone))));
-    ids.emails = readEmails(Array.from(record.querySelectorAll(sel(selectors.email))));
-    return ids;
+    return withRecordFields(root, selectors, { crm: 'zoho', crmId, accountNumber: null, phones: [], emails: [] });
   },
 
   classify(el): ControlMatch | null {
@@ -60,7 +53,6 @@ export const zoho: CrmAdapter = {
   },
 
   panelAnchor(root): PanelAnchor | null {
-    const element = root.querySelector(sel(selectors.panelAnchor));
-    return element ? { element, position: 'prepend' } : null;
+    return prependPanel(root, selectors.panelAnchor);
   },
 };
