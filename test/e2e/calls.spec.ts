@@ -56,6 +56,20 @@ test('an address change in the CRM edit form creates a notice to the old address
   expect(JSON.stringify(notice)).not.toContain('Elm');
   const events = await backend.auditEvents({ kind: 'account.change_notice', customerId: 'C-1012' });
   expect(events.length).toBeGreaterThan(0);
+
+  // A manager (another signed-in extension) sees the unsent notice, to the old address, with its age.
+  const manager = await launchExtension();
+  try {
+    await signInThroughOptions(manager, backend, 'manager@demo.test');
+    const dashboard = await manager.context.newPage();
+    await dashboard.goto(manager.url('dashboard.html'));
+    const row = dashboard.getByTestId('unsent-notice').filter({ hasText: 'C-1012' }).first();
+    await expect(row).toContainText('112 Orange Ave');
+    await expect(row).not.toContainText('Elm');
+    await expect(row.getByTestId('notice-age')).toHaveText(/\d+ (min|h|d)/);
+  } finally {
+    await manager.context.close();
+  }
 });
 
 test('a wrong password three times locks the account, each attempt is audited, and a manager unlocks it', async ({ ext, backend, crm }) => {
@@ -91,14 +105,12 @@ test('a wrong password three times locks the account, each attempt is audited, a
   expect(attempts.every((e) => e.actor === 'rep@demo.test' && e.ruleIds.includes('CALL_DETAIL_AUTH'))).toBe(true);
   expect(JSON.stringify(attempts)).not.toContain('wrong-');
 
-  // A manager (another signed-in extension) sees the lock and unsent notices, and unlocks it.
+  // A manager (another signed-in extension) sees the lock and unlocks it.
   const manager = await launchExtension();
   try {
     await signInThroughOptions(manager, backend, 'manager@demo.test');
     const dashboard = await manager.context.newPage();
     await dashboard.goto(manager.url('dashboard.html'));
-    await expect(dashboard.getByTestId('unsent-notice').filter({ hasText: 'C-1012' }).first()).toContainText('112 Orange Ave');
-    await expect(dashboard.getByTestId('unsent-notice').first().getByTestId('notice-age')).toHaveText(/\d+ (min|h|d)/);
     await dashboard.getByRole('button', { name: 'Unlock the password of C-1001' }).click();
     await expect(dashboard.getByTestId('locks-none')).toBeVisible();
   } finally {
