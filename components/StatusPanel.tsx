@@ -528,6 +528,18 @@ function BlockDialog({ block, onDismiss }: { block: NonNullable<PanelState['last
             </ul>
           </>
         )}
+        {block.campaignId && (
+          <p>
+            <a
+              href={`${browser.runtime.getURL('/campaigns.html')}#${encodeURIComponent(block.campaignId)}`}
+              target="_blank"
+              rel="noopener"
+              data-testid="block-campaign-link"
+            >
+              Open the campaign in CPNI Guard
+            </a>
+          </p>
+        )}
         <button ref={dismissRef} type="button" className="button primary" data-testid="block-dismiss" onClick={onDismiss}>
           Dismiss
         </button>

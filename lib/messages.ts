@@ -120,6 +120,8 @@ export const PanelState = z.object({
       decision: Decision,
       at: isoDateTime,
       eventId: z.string(),
+      // A blocked campaign launch names its campaign; the dialog links to it.
+      campaignId: z.string().max(64).nullable().default(null),
     })
     .nullable(),
   // The open call's verification tries, consent captures and account changes (lib/messages-calls.ts).

@@ -278,7 +278,14 @@ export function createBackground(deps: BackgroundDeps) {
         if (msg.action === 'account.change') void calls.onGuardEvent(msg).catch(() => undefined);
         if (msg.kind === 'action.blocked') {
           await tabs.update(from.tabId, {
-            lastBlock: { action: msg.action, control: msg.control, decision: msg.decision, at, eventId: id },
+            lastBlock: {
+              action: msg.action,
+              control: msg.control,
+              decision: msg.decision,
+              at,
+              eventId: id,
+              campaignId: typeof msg.details.campaignId === 'string' ? msg.details.campaignId : null,
+            },
           });
           void push(from.tabId);
         }

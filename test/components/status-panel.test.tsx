@@ -145,6 +145,28 @@ describe('StatusPanel', () => {
     expect(byTestId(container, 'panel-notice').textContent).toContain('could not read');
   });
 
+  it('links a blocked campaign launch to its campaign in the extension', async () => {
+    const { container, push } = await renderPanel();
+    await push(
+      panelState({
+        lastBlock: {
+          action: 'marketing.launch_campaign',
+          control: 'Launch campaign',
+          at: minutesAgo(0),
+          eventId: 'e-launch',
+          campaignId: 'cmp 7',
+          decision: {
+            verdict: 'block',
+            reasons: [{ ruleId: 'SUPERVISORY_APPROVAL', citation: 'policy §9', text: 'Not approved by General Counsel' }],
+            remedies: [{ id: 'campaign.awaitApproval', text: 'Wait for counsel' }],
+          },
+        },
+      }),
+    );
+    const link = byTestId(container, 'block-campaign-link') as HTMLAnchorElement;
+    expect(link.getAttribute('href')).toMatch(/\/campaigns\.html#cmp%207$/);
+  });
+
   it('shows the block dialog with rule, citation and remedy; Dismiss sends panel.dismissBlock', async () => {
     const { container, push, bg } = await renderPanel();
     await push(
@@ -154,6 +176,7 @@ describe('StatusPanel', () => {
           control: 'Email offer',
           at: minutesAgo(0),
           eventId: '0193a3c4-0000-7000-8000-000000000001',
+          campaignId: null,
           decision: {
             verdict: 'block',
             reasons: [
@@ -201,6 +224,7 @@ describe('StatusPanel', () => {
           control: evil,
           at: minutesAgo(0),
           eventId: 'e1',
+          campaignId: null,
           decision: {
             verdict: 'block',
             reasons: [{ ruleId: 'NO_SALE', citation: 'policy §6', text: evil }],

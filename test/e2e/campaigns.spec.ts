@@ -81,6 +81,8 @@ test('a marketer registers a campaign, counsel approves it, the list is scrubbed
   const dialog = panel.getByTestId('block-dialog');
   await expect(dialog).toContainText('SUPERVISORY_APPROVAL');
   await expect(dialog).toContainText('Fiber Fall Promo');
+  // The dialog links to the campaign in the extension, where the marketer sees what is missing.
+  await expect(dialog.getByTestId('block-campaign-link')).toHaveAttribute('href', new RegExp(`/campaigns\\.html#${id}$`));
   await expect(crmPage.getByText(`Campaign ${id} launched`)).toHaveCount(0);
 
   // --- counsel approves (another browser, another extension) ---
