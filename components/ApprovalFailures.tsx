@@ -1,41 +1,22 @@
 // Manager view: failures of the opt-in / opt-out mechanism (policy §12; 64.2009(f)). A manager
 // records one; the FCC's written notice is due 5 business days later (federal holidays
 // counted) and stays on this view, flagged when late, until it is marked sent.
-import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
+import { useCallback, useId, useState, type FormEvent } from 'react';
 import type { ApprovalFailure } from '@/lib/campaign';
 import { ApprovalFailureListReply, ApprovalFailureReply } from '@/lib/messages-campaigns';
 import type { Role } from '@/lib/schemas';
-import { errorMessage, type BackgroundClient } from './background-client';
+import type { BackgroundClient } from './background-client';
+import { useReloadingList } from './use-reloading-list';
 import { formatDateTime } from './format';
 
 export function ApprovalFailures({ client, role, today = () => new Date().toISOString().slice(0, 10) }: { client: BackgroundClient; role: Role; today?: () => string }) {
   const id = useId();
-  const [failures, setFailures] = useState<ApprovalFailure[] | null>(null);
-  const [err, setErr] = useState<string | null>(null);
+  const fetchFailures = useCallback(
+    async () => (await client.send({ type: 'approvalFailures.list' }, ApprovalFailureListReply)).failures,
+    [client],
+  );
+  const { data: failures, err, setErr, busy, run } = useReloadingList<ApprovalFailure[]>(fetchFailures);
   const [form, setForm] = useState({ mechanism: 'opt_in' as 'opt_in' | 'opt_out', description: '', occurredAt: '' });
-  const [busy, setBusy] = useState(false);
-
-  const load = useCallback(async () => {
-    try {
-      setFailures((await client.send({ type: 'approvalFailures.list' }, ApprovalFailureListReply)).failures);
-    } catch (e) {
-      setErr(errorMessage(e));
-    }
-  }, [client]);
-  useEffect(() => void load(), [load]);
-
-  const run = async (work: () => Promise<unknown>) => {
-    setBusy(true);
-    setErr(null);
-    try {
-      await work();
-      await load();
-    } catch (e) {
-      setErr(errorMessage(e));
-    } finally {
-      setBusy(false);
-    }
-  };
 
   const record = (e: FormEvent) => {
     e.preventDefault();

@@ -1,47 +1,27 @@
 // Manager view: account-change notices not yet sent, with how long they have waited (policy §10;
 // 64.2010(f) wants them immediate), and account passwords locked after wrong answers, with
 // "Unlock" (policy §3A). The backend enforces the roles; only managers and admins act here.
-import { useCallback, useEffect, useId, useState } from 'react';
+import { useCallback, useId } from 'react';
 import { ACCOUNT_FIELD_LABELS, ageText, type AccountChangeNotice, type PasswordLock } from '@/lib/calls';
 import { AccountNoticeListReply, AccountNoticeReply, PasswordLockListReply } from '@/lib/messages-calls';
 import type { Role } from '@/lib/schemas';
-import { AckReply, errorMessage, type BackgroundClient } from './background-client';
+import { AckReply, type BackgroundClient } from './background-client';
+import { useReloadingList } from './use-reloading-list';
 import { formatDateTime } from './format';
 
 export function CallNotices({ client, role, now = () => new Date() }: { client: BackgroundClient; role: Role; now?: () => Date }) {
   const id = useId();
-  const [notices, setNotices] = useState<AccountChangeNotice[] | null>(null);
-  const [locks, setLocks] = useState<PasswordLock[] | null>(null);
-  const [err, setErr] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
   const canAct = role === 'manager' || role === 'admin';
-
-  const load = useCallback(async () => {
-    try {
-      const [n, l] = await Promise.all([
-        client.send({ type: 'accountNotices.list', unsent: true }, AccountNoticeListReply),
-        client.send({ type: 'passwordLocks.list' }, PasswordLockListReply),
-      ]);
-      setNotices(n.notices);
-      setLocks(l.locks);
-    } catch (e) {
-      setErr(errorMessage(e));
-    }
+  const fetchBoth = useCallback(async () => {
+    const [n, l] = await Promise.all([
+      client.send({ type: 'accountNotices.list', unsent: true }, AccountNoticeListReply),
+      client.send({ type: 'passwordLocks.list' }, PasswordLockListReply),
+    ]);
+    return { notices: n.notices, locks: l.locks };
   }, [client]);
-  useEffect(() => void load(), [load]);
-
-  const run = async (work: () => Promise<unknown>) => {
-    setBusy(true);
-    setErr(null);
-    try {
-      await work();
-      await load();
-    } catch (e) {
-      setErr(errorMessage(e));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { data, err, busy, run } = useReloadingList<{ notices: AccountChangeNotice[]; locks: PasswordLock[] }>(fetchBoth);
+  const notices = data?.notices ?? null;
+  const locks = data?.locks ?? null;
 
   const t = now();
   return (
