@@ -15,6 +15,7 @@ import {
   User,
   isoDateTime,
 } from './schemas';
+import { MAX_BUCKET_BITS, bucketOf } from './buckets';
 
 export const ApiError = z.object({
   error: z.string(), // machine code, e.g. "forbidden", "invalid_body"
@@ -86,6 +87,106 @@ export const PullResponse = z.object({
   serverTime: isoDateTime,
 });
 export type PullResponse = z.infer<typeof PullResponse>;
+
+// ---- First sync: GET /api/sync/snapshot?phase=customers|identifiers&bits=<k>&from=<bucket> ----
+// A first sync of a million customers through the change feed would deliver 3.5 million single
+// changes scattered over the cache. Instead the extension downloads a snapshot bucket range by
+// bucket range (lib/buckets.ts): whole customer buckets (customers with their consents), then
+// whole identifier buckets (key -> customer id), and writes each bucket once. Every page says
+// where the change feed stood when it was read; the extension keeps the cursor of the FIRST page
+// and, when the snapshot is complete, pulls changes after it. Pages read later can only be newer,
+// and versions decide (an older change never replaces a newer one), so nothing is missed.
+export const SNAPSHOT_MAX_ROWS = 20_000;
+export const SnapshotQuery = z.object({
+  phase: z.enum(['customers', 'identifiers']),
+  // Layout of 2^bits buckets; omitted on the first request: the backend picks one for its size.
+  bits: z.coerce.number().int().min(0).max(MAX_BUCKET_BITS).optional(),
+  from: z.coerce.number().int().min(0).max(2 ** MAX_BUCKET_BITS).default(0),
+  // Whole buckets are served until about this many customers (or identifier keys) are on the page.
+  maxRows: z.coerce.number().int().min(1).max(SNAPSHOT_MAX_ROWS).default(4000),
+});
+export type SnapshotQuery = z.infer<typeof SnapshotQuery>;
+
+export const CustomerEntry = z.object({ customer: Customer, consents: z.array(Consent) });
+export type CustomerEntry = z.infer<typeof CustomerEntry>;
+
+const snapshotPageBase = {
+  bits: z.number().int().min(0).max(MAX_BUCKET_BITS),
+  from: z.number().int().nonnegative(),
+  to: z.number().int().nonnegative(), // exclusive: the next request's `from`
+  done: z.boolean(), // true when `to` is 2^bits: this phase is complete
+  cursor: z.string(), // the change feed's position when this page was read
+};
+
+export const SnapshotCustomersPage = z
+  .object({
+    phase: z.literal('customers'),
+    ...snapshotPageBase,
+    buckets: z.array(z.object({ b: z.number().int().nonnegative(), customers: z.array(CustomerEntry) })),
+    // Policy, adapters and campaigns (a handful of rows), sent with the page that starts at 0.
+    others: z.array(Change).default([]),
+  })
+  .superRefine((page, ctx) => {
+    const problem = snapshotRangeProblem(page) ?? customerBucketProblem(page);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+export type SnapshotCustomersPage = z.infer<typeof SnapshotCustomersPage>;
+
+export const SnapshotIdentifiersPage = z
+  .object({
+    phase: z.literal('identifiers'),
+    ...snapshotPageBase,
+    // [identifier key (lib/buckets.ts customerKeys), customer id]
+    buckets: z.array(
+      z.object({ b: z.number().int().nonnegative(), keys: z.array(z.tuple([z.string().min(1).max(400), z.string().min(1).max(64)])) }),
+    ),
+  })
+  .superRefine((page, ctx) => {
+    const problem = snapshotRangeProblem(page) ?? identifierBucketProblem(page);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+export type SnapshotIdentifiersPage = z.infer<typeof SnapshotIdentifiersPage>;
+
+function snapshotRangeProblem(p: { bits: number; from: number; to: number; done: boolean; buckets: { b: number }[] }): string | null {
+  const size = 2 ** p.bits;
+  if (p.from >= p.to && !(p.from === p.to && p.done)) return `empty bucket range ${p.from}..${p.to}`;
+  if (p.to > size) return `bucket range ends at ${p.to}, past the ${size} buckets of the layout`;
+  if (p.done !== (p.to === size)) return `"done" is ${p.done} but the range ends at ${p.to} of ${size}`;
+  for (const { b } of p.buckets) if (b < p.from || b >= p.to) return `bucket ${b} is outside the page's range ${p.from}..${p.to}`;
+  return null;
+}
+
+function customerBucketProblem(p: { bits: number; buckets: { b: number; customers: CustomerEntry[] }[] }): string | null {
+  for (const { b, customers } of p.buckets) {
+    for (const { customer, consents } of customers) {
+      if (bucketOf(customer.id, p.bits) !== b) return `customer ${customer.id} does not belong in bucket ${b}`;
+      for (const c of consents) {
+        if (c.customerId !== customer.id) return `consent ${c.id} belongs to ${c.customerId}, not to ${customer.id}`;
+      }
+    }
+  }
+  return null;
+}
+
+function identifierBucketProblem(p: { bits: number; buckets: { b: number; keys: [string, string][] }[] }): string | null {
+  for (const { b, keys } of p.buckets) {
+    for (const [key] of keys) if (bucketOf(key, p.bits) !== b) return `identifier key ${key} does not belong in bucket ${b}`;
+  }
+  return null;
+}
+
+// ---- On-demand mode: GET /api/customers/lookup?key=<identifier key>&key=... ----
+// For a customer base too big for a rep's browser, the extension keeps only the customers a rep
+// touches and asks the backend for one when a record opens. Keys are lib/buckets.ts keys.
+export const LookupQuery = z.object({
+  key: z.union([z.string().min(1).max(400), z.array(z.string().min(1).max(400)).min(1).max(20)]),
+});
+export const LookupResponse = z.object({
+  // Every live customer any key names (more than one means the identifier is ambiguous).
+  matches: z.array(CustomerEntry).max(50),
+  cursor: z.string(), // the change feed's position when this answer was read
+});
+export type LookupResponse = z.infer<typeof LookupResponse>;
 
 // ---- Audit push: POST /api/audit-events ----
 export const AUDIT_BATCH_MAX = 500;
