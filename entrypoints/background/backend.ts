@@ -9,6 +9,8 @@ import {
   AuditQueryResponse,
   PullResponse,
   SignInResponse,
+  SnapshotCustomersPage,
+  SnapshotIdentifiersPage,
   type AuditQuery,
 } from '@/lib/api';
 import type { AuditEvent } from '@/lib/schemas';
@@ -30,6 +32,12 @@ export interface Endpoint {
 export interface BackendClient {
   signIn(backendUrl: string, body: { email: string; password: string }): Promise<BackendResult<SignInResponse>>;
   pull(ep: Endpoint, cursor: string | null, limit: number, signal?: AbortSignal): Promise<BackendResult<PullResponse>>;
+  /** One first-sync snapshot page (lib/api.ts); `bits` null on the first request: the backend picks. */
+  snapshot(
+    ep: Endpoint,
+    q: { phase: 'customers' | 'identifiers'; bits: number | null; from: number },
+    signal?: AbortSignal,
+  ): Promise<BackendResult<SnapshotCustomersPage | SnapshotIdentifiersPage>>;
   pushAudit(ep: Endpoint, events: AuditEvent[]): Promise<BackendResult<AuditPushResponse>>;
   queryAudit(ep: Endpoint, query: Partial<AuditQuery>): Promise<BackendResult<AuditQueryResponse>>;
 }
@@ -75,7 +83,8 @@ export function createBackendClient(opts: BackendOptions): BackendClient {
     } catch (err) {
       return { ok: false, kind: 'network', message: `Connection lost while reading the answer: ${errorText(err)}` };
     }
-    const rawSize = new TextEncoder().encode(text).length;
+    // Bytes of the answer, for the quarantine record; only counted when it is kept.
+    const rawSize = () => new TextEncoder().encode(text).length;
     let body: unknown = undefined;
     let bodyIsJson = false;
     try {
@@ -92,11 +101,11 @@ export function createBackendClient(opts: BackendOptions): BackendClient {
       return { ok: false, kind: 'http', status: res.status, code: apiError?.success ? apiError.data.error : null, message };
     }
     if (!bodyIsJson) {
-      return { ok: false, kind: 'invalid_response', status: res.status, rawSize, message: 'the answer is not JSON' };
+      return { ok: false, kind: 'invalid_response', status: res.status, rawSize: rawSize(), message: 'the answer is not JSON' };
     }
     const parsed = schema.safeParse(body);
     if (!parsed.success) {
-      return { ok: false, kind: 'invalid_response', status: res.status, rawSize, message: describeZodError(parsed.error) };
+      return { ok: false, kind: 'invalid_response', status: res.status, rawSize: rawSize(), message: describeZodError(parsed.error) };
     }
     return { ok: true, data: parsed.data };
   }
@@ -113,6 +122,12 @@ export function createBackendClient(opts: BackendOptions): BackendClient {
       const q = new URLSearchParams({ limit: String(limit) });
       if (cursor !== null) q.set('cursor', cursor);
       return request(url(ep.backendUrl, `/api/sync/pull?${q}`), { method: 'GET', headers: auth(ep) }, PullResponse, signal);
+    },
+    snapshot(ep, { phase, bits, from }, signal) {
+      const q = new URLSearchParams({ phase, from: String(from) });
+      if (bits !== null) q.set('bits', String(bits));
+      const schema = phase === 'customers' ? SnapshotCustomersPage : SnapshotIdentifiersPage;
+      return request(url(ep.backendUrl, `/api/sync/snapshot?${q}`), { method: 'GET', headers: auth(ep) }, schema, signal);
     },
     pushAudit(ep, events) {
       return request(

@@ -1,15 +1,28 @@
 // The customer cache: everything the extension knows about customers, consents, policy,
 // adapters and campaigns, plus the sync cursor that says how far it got.
 //
-// Only this file knows how the cache is stored. Sync, guard and UI use `CustomerCache`, so the
-// layout can be re-packed (buckets keyed by identifier hashes, an overlay log; see DESIGN.md
-// "Budgets") without touching them. This is the simple layout: one IndexedDB record per
-// customer and per consent, with multi-entry indexes for the identifiers.
+// Only this file knows how the cache is stored. Sync, guard and UI use `CustomerCache`.
+//
+// The packed layout (DESIGN.md "Budgets"): a million customers in one IndexedDB record each
+// loads at ~3,000 records/s, so customers live in buckets instead, a few thousand large records
+// written once by the first sync (lib/api.ts, snapshot):
+//   - customerBuckets  b -> JSON [{customer, consents}]        (b = bucketOf(customer id, bits))
+//   - summaryBuckets   b -> JSON {id: [version, consent ids, standing marketing consents]}:
+//                      what a list scrub and the counts need, without decoding whole customers
+//   - identifierBuckets b -> JSON {key: id | [ids]}             (b = bucketOf(identifier key, bits))
+//   - overlay          one record per applied page of changes (customers and consents) since the
+//                      buckets were written. Rewriting the buckets a page touches would cost a
+//                      read and a write of ~80 KB per change; the overlay is folded in memory and
+//                      merged over the buckets on every read, and `compact` folds it into the
+//                      buckets once it is large.
+// Every write bumps `generation`; a handle that sees another generation drops what it decoded.
 import Dexie, { type Table } from 'dexie';
-import type { AdapterDocument, Change } from '@/lib/api';
+import type { AdapterDocument, Change, CustomerEntry, SnapshotCustomersPage, SnapshotIdentifiersPage } from '@/lib/api';
+import { accountKey, bucketOf, crmKey, customerKeys, emailKey, phoneKey, suggestBucketBits } from '@/lib/buckets';
+import type { MarketingApprovals } from '@/lib/campaign';
 import type { Campaign, Consent, Customer, PolicySettings } from '@/lib/schemas';
 import type { RecordIdentifiers } from '@/lib/snapshot';
-import { normalizeEmail, normalizePhone } from '@/lib/identifiers';
+import { normalizePhone } from '@/lib/identifiers';
 import type { z } from 'zod';
 
 export interface CachedCustomer {
@@ -17,11 +30,29 @@ export interface CachedCustomer {
   consents: Consent[];
 }
 
+export type { MarketingApprovals };
+
 export type CachedAdapter = z.infer<typeof AdapterDocument> & { version: number };
+
+/** How far an unfinished first-sync snapshot got (lib/api.ts, snapshot). */
+export interface SnapshotProgress {
+  bits: number;
+  cursor: string; // the first page's cursor: where the change feed resumes after the snapshot
+  phase: 'customers' | 'identifiers';
+  next: number; // the next page's `from`
+}
 
 export interface CustomerCache {
   /** Applies one page of changes and stores `cursor` with it, in one transaction: all or nothing. */
   applyChanges(changes: readonly Change[], cursor: string): Promise<void>;
+  /**
+   * Applies one snapshot page in one transaction. The customers page from bucket 0 starts a new
+   * snapshot and replaces every customer held; the last identifiers page completes it and sets
+   * the cursor. Throws (changing nothing) on a page that does not continue the snapshot.
+   */
+  applySnapshotPage(page: SnapshotCustomersPage | SnapshotIdentifiersPage): Promise<void>;
+  /** The unfinished snapshot, or null (none started, or complete). */
+  snapshotProgress(): Promise<SnapshotProgress | null>;
   /** The cursor stored with the last applied page; null before the first page. */
   cursor(): Promise<string | null>;
   /**
@@ -29,15 +60,20 @@ export interface CustomerCache {
    * email. An identifier shared by more than one customer is ambiguous and matches nobody.
    */
   findCustomer(identifiers: RecordIdentifiers): Promise<CachedCustomer | null>;
-  /**
-   * Batch lookup for list scrubs: one result per input, in the same order, null where
-   * `findCustomer` would answer null. The packed layout makes this much cheaper than a loop.
-   */
+  /** One result per input, in the same order, null where `findCustomer` would answer null. */
   findMany(identifiers: readonly RecordIdentifiers[]): Promise<(CachedCustomer | null)[]>;
+  /**
+   * For list scrubs: like findMany, but answers each row's standing marketing consents only,
+   * read from the summaries (a fraction of the bytes of whole customers). Pass a whole list at
+   * once: each bucket is read once per call.
+   */
+  approvalsMany(identifiers: readonly RecordIdentifiers[]): Promise<(MarketingApprovals | null)[]>;
   counts(): Promise<{ customers: number; consents: number }>;
   /** Empties the cache, cursor included, in one transaction. */
   clear(): Promise<void>;
-  /** Calls `cb` for every customer (with consents), in batches; for list scrubs. Returns the count. */
+  /** Folds the overlay into the buckets when it holds more than `threshold` entities. Returns whether it did. */
+  compact(threshold?: number): Promise<boolean>;
+  /** Calls `cb` for every customer (with consents), bucket by bucket. Returns the count. */
   streamAll(cb: (entry: CachedCustomer) => void | Promise<void>): Promise<number>;
   /** The synced policy settings, or null when the backend sent none (callers use DEFAULT_POLICY). */
   getPolicy(): Promise<PolicySettings | null>;
@@ -46,26 +82,48 @@ export interface CustomerCache {
   close(): void;
 }
 
-// ---- the simple layout ----
+/** Overlay size (customers + consents) past which a sync run folds it into the buckets. */
+export const COMPACT_AT = 50_000;
+const DECODED_KEEP = 64; // decoded buckets kept per kind: lookups on the same few records stay in memory
+const READ_CHUNK = 256; // buckets per bulkGet / per compaction transaction
 
-type CustomerRow = Customer & { crmKeys: string[] };
+// ---- stored shapes ----
+
+interface BucketRow {
+  b: number;
+  text: string;
+}
+/** [customer version, ids of all its consents, its standing marketing consents] */
+type Summary = [number, string[], Consent[]];
 interface PolicyRow {
   id: string;
   version: number;
   settings: PolicySettings;
 }
-interface SyncStateRow {
-  key: 'cursor';
-  value: string;
+interface Layout {
+  bits: number;
+  customers: number; // in the buckets (the overlay not counted)
+  consents: number;
 }
+interface OverlayRow {
+  seq?: number;
+  changes: Change[];
+}
+type StateRow =
+  | { key: 'cursor'; value: string }
+  | { key: 'layout'; value: Layout }
+  | { key: 'snapshot'; value: SnapshotProgress }
+  | { key: 'generation'; value: number };
 
 class CacheDb extends Dexie {
-  customers!: Table<CustomerRow, string>;
-  consents!: Table<Consent, string>;
+  customerBuckets!: Table<BucketRow, number>;
+  summaryBuckets!: Table<BucketRow, number>;
+  identifierBuckets!: Table<BucketRow, number>;
+  overlay!: Table<OverlayRow, number>;
   policy!: Table<PolicyRow, string>;
   adapters!: Table<CachedAdapter, string>;
   campaigns!: Table<Campaign, string>;
-  syncState!: Table<SyncStateRow, string>;
+  syncState!: Table<StateRow, string>;
 
   constructor(name: string) {
     super(name);
@@ -77,173 +135,583 @@ class CacheDb extends Dexie {
       campaigns: 'id',
       syncState: 'key',
     });
+    // v2: the packed layout. The old per-customer tables go; the cursor goes with them, so the
+    // next sync starts over with a snapshot.
+    this.version(2)
+      .stores({
+        customers: null,
+        consents: null,
+        customerBuckets: 'b',
+        summaryBuckets: 'b',
+        identifierBuckets: 'b',
+        overlay: '++seq',
+      })
+      .upgrade((tx) => tx.table('syncState').clear());
   }
 }
 
-// The adapter id is URI-encoded so "crm:id" stays unambiguous whatever either part contains.
-const crmKey = (crm: string, id: string) => `${encodeURIComponent(crm)}:${id}`;
+// ---- the overlay, folded in memory ----
 
-function toRow(customer: Customer): CustomerRow {
-  return { ...customer, crmKeys: customer.crmRefs.map((r) => crmKey(r.crm, r.id)) };
+type Op<T> = { op: 'upsert'; version: number; data: T } | { op: 'tombstone'; version: number };
+
+class Overlay {
+  customers = new Map<string, Op<Customer>>();
+  consents = new Map<string, Op<Consent>>();
+  /** customer id -> ids of consents upserted for it in the overlay */
+  consentsOf = new Map<string, Set<string>>();
+  /** identifier key -> ids of overlay customers that had it at some point (checked on read) */
+  keys = new Map<string, Set<string>>();
+
+  get size() {
+    return this.customers.size + this.consents.size;
+  }
+
+  add(ch: Change) {
+    if (ch.entity === 'customer') {
+      const prev = this.customers.get(ch.id);
+      if (prev && prev.version > ch.version) return; // out of order: keep the newer one
+      if (ch.op === 'upsert') {
+        const data = { ...ch.data, id: ch.id, version: ch.version };
+        this.customers.set(ch.id, { op: 'upsert', version: ch.version, data });
+        for (const k of customerKeys(data)) addTo(this.keys, k, ch.id);
+      } else this.customers.set(ch.id, { op: 'tombstone', version: ch.version });
+    } else if (ch.entity === 'consent') {
+      const prev = this.consents.get(ch.id);
+      if (prev && prev.version > ch.version) return;
+      if (ch.op === 'upsert') {
+        const data = { ...ch.data, id: ch.id, version: ch.version };
+        this.consents.set(ch.id, { op: 'upsert', version: ch.version, data });
+        addTo(this.consentsOf, data.customerId, ch.id);
+      } else this.consents.set(ch.id, { op: 'tombstone', version: ch.version });
+    }
+  }
+
+  /** The customer as the buckets hold it (`base`) with the overlay's changes on top. */
+  merge(id: string, base: CachedCustomer | null): CachedCustomer | null {
+    const op = this.customers.get(id);
+    let customer = base?.customer ?? null;
+    if (op && (!customer || op.version >= customer.version)) customer = op.op === 'upsert' ? op.data : null;
+    if (!customer) return null;
+    const consents: Consent[] = [];
+    for (const c of base?.consents ?? []) {
+      const o = this.consents.get(c.id);
+      if (!o || o.version < c.version) consents.push(c);
+    }
+    for (const cid of this.consentsOf.get(id) ?? []) {
+      const o = this.consents.get(cid)!;
+      if (o.op !== 'upsert' || o.data.customerId !== id) continue;
+      const b = base?.consents.find((c) => c.id === cid);
+      if (!b || b.version <= o.version) consents.push(o.data);
+    }
+    return { customer, consents };
+  }
+
+  /** Whether the overlay changes this customer or any of its consents. */
+  touches(id: string) {
+    return this.customers.has(id) || this.consentsOf.has(id);
+  }
 }
 
-function fromRow(row: CustomerRow): Customer {
-  const { crmKeys: _crmKeys, ...customer } = row;
-  return customer;
+function addTo(map: Map<string, Set<string>>, key: string, value: string) {
+  let s = map.get(key);
+  if (!s) map.set(key, (s = new Set()));
+  s.add(value);
 }
 
-type Versioned = { version: number };
+/** A small least-recently-used map of decoded buckets. */
+class Decoded<T> {
+  private m = new Map<number, T>();
+  constructor(private keep: number) {}
+  get(b: number): T | undefined {
+    const v = this.m.get(b);
+    if (v !== undefined) {
+      this.m.delete(b);
+      this.m.set(b, v);
+    }
+    return v;
+  }
+  set(b: number, v: T) {
+    this.m.set(b, v);
+    if (this.m.size > this.keep) this.m.delete(this.m.keys().next().value!);
+  }
+  clear() {
+    this.m.clear();
+  }
+}
+
+const isStandingMarketing = (c: Consent) => c.purpose === 'marketing' && c.scope === 'standing';
+
+function summaryOf(e: CachedCustomer): Summary {
+  return [e.customer.version, e.consents.map((c) => c.id), e.consents.filter(isStandingMarketing)];
+}
+
+/** A stored bucket, decoded; an absent bucket (null) is empty. */
+function decodeCustomers(text: string | null): Map<string, CachedCustomer> {
+  const m = new Map<string, CachedCustomer>();
+  if (text !== null) for (const e of JSON.parse(text) as CachedCustomer[]) m.set(e.customer.id, e);
+  return m;
+}
+const decodeObject = <T>(text: string | null) => (text === null ? {} : JSON.parse(text)) as Record<string, T>;
+const own = Object.prototype.hasOwnProperty;
+
+/** The keys a record's identifiers stand for, in lookup order: CRM ref, account, phones, emails. */
+function keysOf(ids: RecordIdentifiers): string[] {
+  const keys: string[] = [];
+  if (ids.crmId) keys.push(crmKey(ids.crm, ids.crmId));
+  if (ids.accountNumber?.trim()) keys.push(accountKey(ids.accountNumber));
+  for (const raw of ids.phones) {
+    const p = normalizePhone(raw);
+    if (p) keys.push(phoneKey(p));
+  }
+  for (const raw of ids.emails) keys.push(emailKey(raw));
+  return keys;
+}
+
 type EntityOp<T> = { op: 'upsert'; version: number; data: T } | { op: 'tombstone'; version: number };
 
-/** Folds a page's changes per id (a later change of the same id wins unless its version is older). */
-function fold<T>(ops: Map<string, EntityOp<T>>, id: string, next: EntityOp<T>) {
-  const prev = ops.get(id);
-  if (!prev || prev.version <= next.version) ops.set(id, next);
-}
-
-/** Splits folded ops into puts and deletes, skipping any older than what is stored. */
-async function plan<T, R extends Versioned>(
-  table: Table<R, string>,
-  ops: Map<string, EntityOp<T>>,
-  toStored: (id: string, data: T, version: number) => R,
-): Promise<{ puts: R[]; deletes: string[] }> {
-  const ids = [...ops.keys()];
-  const existing = await table.bulkGet(ids);
-  const puts: R[] = [];
-  const deletes: string[] = [];
-  ids.forEach((id, i) => {
-    const op = ops.get(id)!;
-    const stored = existing[i];
-    if (stored && stored.version > op.version) return; // out of order: keep the newer one
-    if (op.op === 'upsert') puts.push(toStored(id, op.data, op.version));
-    else if (stored) deletes.push(id);
-  });
-  return { puts, deletes };
+/** Applies policy, adapter and campaign changes to their (small) tables, newest version winning. */
+async function applySmallTables(db: CacheDb, changes: readonly Change[]) {
+  const fold = <T>(ops: Map<string, EntityOp<T>>, id: string, next: EntityOp<T>) => {
+    const prev = ops.get(id);
+    if (!prev || prev.version <= next.version) ops.set(id, next);
+  };
+  const policies = new Map<string, EntityOp<PolicySettings>>();
+  const adapters = new Map<string, EntityOp<z.infer<typeof AdapterDocument>>>();
+  const campaigns = new Map<string, EntityOp<Campaign>>();
+  const byEntity = { policy: policies, adapter: adapters, campaign: campaigns } as const;
+  for (const ch of changes) {
+    if (ch.entity === 'customer' || ch.entity === 'consent') continue;
+    const ops = byEntity[ch.entity] as Map<string, EntityOp<unknown>>;
+    fold(ops, ch.id, ch.op === 'upsert' ? { op: 'upsert', version: ch.version, data: ch.data } : { op: 'tombstone', version: ch.version });
+  }
+  const write = async <T, R extends { version: number }>(
+    table: Table<R, string>,
+    ops: Map<string, EntityOp<T>>,
+    toStored: (id: string, data: T, version: number) => R,
+  ) => {
+    if (ops.size === 0) return;
+    const ids = [...ops.keys()];
+    const existing = await table.bulkGet(ids);
+    const puts: R[] = [];
+    const deletes: string[] = [];
+    ids.forEach((id, i) => {
+      const op = ops.get(id)!;
+      const stored = existing[i];
+      if (stored && stored.version > op.version) return; // out of order: keep the newer one
+      if (op.op === 'upsert') puts.push(toStored(id, op.data, op.version));
+      else if (stored) deletes.push(id);
+    });
+    await table.bulkPut(puts);
+    await table.bulkDelete(deletes);
+  };
+  await write(db.policy, policies, (id, settings, version) => ({ id, version, settings }));
+  await write(db.adapters, adapters, (id, a, version) => ({ ...a, id, version }));
+  await write(db.campaigns, campaigns, (id, c, version) => ({ ...c, id, version }));
 }
 
 export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
   const db = new CacheDb(name);
-  const all = [db.customers, db.consents, db.policy, db.adapters, db.campaigns, db.syncState];
+  const bucketTables = [db.customerBuckets, db.summaryBuckets, db.identifierBuckets, db.overlay, db.syncState];
+  const all = [...bucketTables, db.policy, db.adapters, db.campaigns];
 
-  async function consentsOf(customerIds: string[]): Promise<Map<string, Consent[]>> {
-    const byCustomer = new Map<string, Consent[]>(customerIds.map((id) => [id, []]));
-    if (customerIds.length === 0) return byCustomer;
-    const rows = await db.consents.where('customerId').anyOf(customerIds).toArray();
-    for (const c of rows) byCustomer.get(c.customerId)?.push(c);
-    return byCustomer;
+  // What this handle decoded, valid for `generation` only.
+  let generation = -1;
+  let layout: Layout | null = null;
+  let overlay = new Overlay();
+  const customerCache = new Decoded<Map<string, CachedCustomer>>(DECODED_KEEP);
+  const summaryCache = new Decoded<Record<string, Summary>>(DECODED_KEEP);
+  const identifierCache = new Decoded<Record<string, string | string[]>>(DECODED_KEEP);
+  let countsMemo: { generation: number; value: { customers: number; consents: number } } | null = null;
+
+  type StateValue<K extends StateRow['key']> = Extract<StateRow, { key: K }>['value'];
+  const state = async <K extends StateRow['key']>(key: K): Promise<StateValue<K> | null> =>
+    ((await db.syncState.get(key)) as { value: StateValue<K> } | undefined)?.value ?? null;
+
+  /** Inside a transaction over bucketTables: make this handle's memory match what is stored. */
+  async function fresh(): Promise<void> {
+    const g = (await state('generation')) ?? 0;
+    if (g === generation) return;
+    customerCache.clear();
+    summaryCache.clear();
+    identifierCache.clear();
+    layout = await state('layout');
+    overlay = new Overlay();
+    await db.overlay.orderBy('seq').each((row) => row.changes.forEach((ch) => overlay.add(ch)));
+    generation = g;
   }
 
-  /** The one customer an index value points at; null when none or more than one. */
-  async function unique(index: 'accountNumber' | 'phones' | 'emails' | 'crmKeys', value: string) {
-    const rows = await db.customers.where(index).equals(value).limit(2).toArray();
-    return rows.length === 1 ? rows[0]! : null;
+  /** Inside a write transaction: the next generation; this handle's memory is updated by the caller. */
+  async function bump(): Promise<number> {
+    const g = ((await state('generation')) ?? 0) + 1;
+    await db.syncState.put({ key: 'generation', value: g });
+    return g;
   }
 
-  async function find(ids: RecordIdentifiers): Promise<CustomerRow | null> {
-    if (ids.crmId) {
-      const row = await unique('crmKeys', crmKey(ids.crm, ids.crmId));
-      if (row) return row;
+  async function readBuckets<T>(table: Table<BucketRow, number>, cache: Decoded<T>, bs: number[], decode: (t: string | null) => T) {
+    const out = new Map<number, T>();
+    const missing: number[] = [];
+    for (const b of bs) {
+      const hit = cache.get(b);
+      if (hit !== undefined) out.set(b, hit);
+      else missing.push(b);
     }
-    if (ids.accountNumber) {
-      const row = await unique('accountNumber', ids.accountNumber.trim());
-      if (row) return row;
+    for (let i = 0; i < missing.length; i += READ_CHUNK) {
+      const chunk = missing.slice(i, i + READ_CHUNK);
+      const rows = await table.bulkGet(chunk);
+      chunk.forEach((b, j) => {
+        const row = rows[j];
+        const v = decode(row ? row.text : null);
+        if (bs.length <= DECODED_KEEP) cache.set(b, v); // a scrub's thousands of buckets would only churn the cache
+        out.set(b, v);
+      });
     }
-    for (const raw of ids.phones) {
-      const phone = normalizePhone(raw);
-      const row = phone ? await unique('phones', phone) : null;
-      if (row) return row;
+    return out;
+  }
+
+  /** Base ids an identifier key names in the buckets. */
+  async function baseIdsOf(keys: string[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    if (!layout) return out;
+    const bits = layout.bits;
+    const buckets = await readBuckets(db.identifierBuckets, identifierCache, [...new Set(keys.map((k) => bucketOf(k, bits)))], decodeObject<string | string[]>);
+    for (const k of keys) {
+      const obj = buckets.get(bucketOf(k, bits))!;
+      const v = own.call(obj, k) ? obj[k]! : null;
+      out.set(k, v === null ? [] : typeof v === 'string' ? [v] : v);
     }
-    for (const raw of ids.emails) {
-      const row = await unique('emails', normalizeEmail(raw));
-      if (row) return row;
+    return out;
+  }
+
+  async function entriesOf(ids: string[]): Promise<Map<string, CachedCustomer | null>> {
+    const out = new Map<string, CachedCustomer | null>();
+    const bases = new Map<string, CachedCustomer | null>();
+    if (layout) {
+      const bits = layout.bits;
+      const buckets = await readBuckets(db.customerBuckets, customerCache, [...new Set(ids.map((id) => bucketOf(id, bits)))], decodeCustomers);
+      for (const id of ids) bases.set(id, buckets.get(bucketOf(id, bits))!.get(id) ?? null);
+    }
+    for (const id of ids) out.set(id, overlay.merge(id, bases.get(id) ?? null));
+    return out;
+  }
+
+  /** The one customer (merged) a key names, or null when none or more than one. */
+  async function resolve(key: string, baseIds: string[]): Promise<CachedCustomer | null> {
+    const candidates = new Set(baseIds);
+    for (const id of overlay.keys.get(key) ?? []) candidates.add(id);
+    if (candidates.size === 0) return null;
+    const entries = await entriesOf([...candidates]);
+    // A bucket can be behind the overlay (an identifier moved to another customer): check each.
+    const matches = [...entries.values()].filter((e): e is CachedCustomer => !!e && customerKeys(e.customer).includes(key));
+    return matches.length === 1 ? matches[0]! : null;
+  }
+
+  async function find(ids: RecordIdentifiers): Promise<CachedCustomer | null> {
+    for (const key of keysOf(ids)) {
+      const base = await baseIdsOf([key]);
+      const found = await resolve(key, base.get(key) ?? []);
+      if (found) return found;
     }
     return null;
   }
 
+  const read = <T>(fn: () => Promise<T>) =>
+    db.transaction('r', bucketTables, async () => {
+      await fresh();
+      return fn();
+    });
+
+  // ---- writes ----
+
+  async function writeCustomerBucket(b: number, entries: CachedCustomer[]) {
+    if (entries.length === 0) {
+      await db.customerBuckets.delete(b);
+      await db.summaryBuckets.delete(b);
+      return;
+    }
+    const summaries: Record<string, Summary> = {};
+    for (const e of entries) summaries[e.customer.id] = summaryOf(e);
+    await db.customerBuckets.put({ b, text: JSON.stringify(entries) });
+    await db.summaryBuckets.put({ b, text: JSON.stringify(summaries) });
+  }
+
+  async function clearAll() {
+    await Promise.all(all.map((t) => t.clear()));
+  }
+
   return {
     async applyChanges(changes, cursor) {
-      const customers = new Map<string, EntityOp<Customer>>();
-      const consents = new Map<string, EntityOp<Consent>>();
-      const policies = new Map<string, EntityOp<PolicySettings>>();
-      const adapters = new Map<string, EntityOp<z.infer<typeof AdapterDocument>>>();
-      const campaigns = new Map<string, EntityOp<Campaign>>();
-      const byEntity = { customer: customers, consent: consents, policy: policies, adapter: adapters, campaign: campaigns };
-      for (const ch of changes) {
-        const ops = byEntity[ch.entity] as Map<string, EntityOp<unknown>>;
-        fold(ops, ch.id, ch.op === 'upsert' ? { op: 'upsert', version: ch.version, data: ch.data } : { op: 'tombstone', version: ch.version });
-      }
-
-      await db.transaction('rw', all, async () => {
-        const cu = await plan(db.customers, customers, (id, c, version) => toRow({ ...c, id, version }));
-        const co = await plan(db.consents, consents, (id, c, version) => ({ ...c, id, version }));
-        const po = await plan(db.policy, policies, (id, settings, version) => ({ id, version, settings }));
-        const ad = await plan(db.adapters, adapters, (id, a, version) => ({ ...a, id, version }));
-        const ca = await plan(db.campaigns, campaigns, (id, c, version) => ({ ...c, id, version }));
-        await db.customers.bulkPut(cu.puts);
-        await db.customers.bulkDelete(cu.deletes);
-        // A deleted customer takes its consents with it: no CPNI left behind without an owner.
-        if (cu.deletes.length) await db.consents.where('customerId').anyOf(cu.deletes).delete();
-        await db.consents.bulkPut(co.puts);
-        await db.consents.bulkDelete(co.deletes);
-        await db.policy.bulkPut(po.puts);
-        await db.policy.bulkDelete(po.deletes);
-        await db.adapters.bulkPut(ad.puts);
-        await db.adapters.bulkDelete(ad.deletes);
-        await db.campaigns.bulkPut(ca.puts);
-        await db.campaigns.bulkDelete(ca.deletes);
+      const mine = changes.filter((ch) => ch.entity === 'customer' || ch.entity === 'consent');
+      const g = await db.transaction('rw', all, async () => {
+        await fresh();
+        await applySmallTables(db, changes);
+        if (mine.length) await db.overlay.add({ changes: mine });
         await db.syncState.put({ key: 'cursor', value: cursor });
+        return bump();
+      });
+      for (const ch of mine) overlay.add(ch);
+      generation = g;
+    },
+
+    async applySnapshotPage(page) {
+      await db.transaction('rw', all, async () => {
+        await fresh();
+        let progress = await state('snapshot');
+        if (page.phase === 'customers' && page.from === 0) {
+          await clearAll();
+          progress = { bits: page.bits, cursor: page.cursor, phase: 'customers', next: 0 };
+          layout = { bits: page.bits, customers: 0, consents: 0 };
+          await applySmallTables(db, page.others);
+        } else if (!progress || progress.phase !== page.phase || progress.next !== page.from || progress.bits !== page.bits) {
+          const expected = progress ? `${progress.phase} from bucket ${progress.next} of 2^${progress.bits}` : 'customers from bucket 0';
+          throw new Error(`snapshot page out of order: got ${page.phase} from bucket ${page.from} of 2^${page.bits}, expected ${expected}`);
+        }
+        progress = progress!;
+        const l = layout ?? { bits: page.bits, customers: 0, consents: 0 };
+        if (page.phase === 'customers') {
+          for (const { b, customers } of page.buckets) {
+            await writeCustomerBucket(b, customers as CustomerEntry[]);
+            l.customers += customers.length;
+            for (const e of customers) l.consents += e.consents.length;
+          }
+          progress = page.done ? { ...progress, phase: 'identifiers', next: 0 } : { ...progress, next: page.to };
+        } else {
+          const rows: BucketRow[] = [];
+          for (const { b, keys } of page.buckets) {
+            const obj: Record<string, string | string[]> = {};
+            for (const [key, id] of keys) {
+              const prev = own.call(obj, key) ? obj[key]! : undefined;
+              obj[key] = prev === undefined ? id : typeof prev === 'string' ? [prev, id] : [...prev, id];
+            }
+            rows.push({ b, text: JSON.stringify(obj) });
+          }
+          await db.identifierBuckets.bulkPut(rows);
+          progress = { ...progress, next: page.to };
+        }
+        await db.syncState.put({ key: 'layout', value: l });
+        if (page.phase === 'identifiers' && page.done) {
+          await db.syncState.delete('snapshot');
+          await db.syncState.put({ key: 'cursor', value: progress.cursor });
+        } else await db.syncState.put({ key: 'snapshot', value: progress });
+        await bump();
+      });
+      generation = -1; // buckets changed: decode again on the next read
+    },
+
+    snapshotProgress: () => state('snapshot'),
+
+    cursor: () => state('cursor'),
+
+    findCustomer(identifiers) {
+      return read(() => find(identifiers));
+    },
+
+    findMany(list) {
+      return read(async () => {
+        const out: (CachedCustomer | null)[] = [];
+        for (const ids of list) out.push(await find(ids));
+        return out;
       });
     },
 
-    async cursor() {
-      return (await db.syncState.get('cursor'))?.value ?? null;
-    },
-
-    async findCustomer(identifiers) {
-      return db.transaction('r', db.customers, db.consents, async () => {
-        const row = await find(identifiers);
-        if (!row) return null;
-        const consents = (await consentsOf([row.id])).get(row.id) ?? [];
-        return { customer: fromRow(row), consents };
-      });
-    },
-
-    async findMany(list) {
-      return db.transaction('r', db.customers, db.consents, async () => {
-        const rows = await Promise.all(list.map((ids) => find(ids)));
-        const consents = await consentsOf([...new Set(rows.filter((r) => r).map((r) => r!.id))]);
-        return rows.map((row) => (row ? { customer: fromRow(row), consents: consents.get(row.id) ?? [] } : null));
+    approvalsMany(list) {
+      return read(async () => {
+        const rowKeys = list.map(keysOf);
+        const base = await baseIdsOf([...new Set(rowKeys.flat())]);
+        // Which customer each row names: base ids are trusted for customers the overlay does not
+        // touch (the identifier buckets were written with them); others are checked against the
+        // overlay's version of the customer.
+        const bits = layout?.bits ?? 0;
+        const named = rowKeys.map((keys) => {
+          for (const key of keys) {
+            const ids = new Set<string>();
+            for (const id of base.get(key) ?? []) {
+              const op = overlay.customers.get(id);
+              if (!op || (op.op === 'upsert' && customerKeys(op.data).includes(key))) ids.add(id);
+            }
+            for (const id of overlay.keys.get(key) ?? []) {
+              const op = overlay.customers.get(id);
+              if (op?.op === 'upsert' && customerKeys(op.data).includes(key)) ids.add(id);
+            }
+            if (ids.size === 1) return [...ids][0]!;
+          }
+          return null;
+        });
+        const wanted = [...new Set(named.filter((id): id is string => id !== null))];
+        const summaries = layout
+          ? await readBuckets(db.summaryBuckets, summaryCache, [...new Set(wanted.map((id) => bucketOf(id, bits)))], decodeObject<Summary>)
+          : new Map<number, Record<string, Summary>>();
+        const approvals = new Map<string, MarketingApprovals | null>();
+        for (const id of wanted) {
+          const obj = layout ? summaries.get(bucketOf(id, bits))! : {};
+          const s = own.call(obj, id) ? obj[id]! : null;
+          if (!overlay.touches(id)) {
+            approvals.set(id, s ? { customerId: id, consents: s[2] } : null);
+            continue;
+          }
+          // The overlay changes this customer: merge as findCustomer would, on the summary's consents.
+          const op = overlay.customers.get(id);
+          let exists = !!s;
+          if (op && (!s || op.version >= s[0])) exists = op.op === 'upsert';
+          if (!exists) {
+            approvals.set(id, null);
+            continue;
+          }
+          const merged = overlay.merge(id, {
+            customer: (op?.op === 'upsert' ? op.data : { id, version: s?.[0] ?? 0 }) as Customer,
+            consents: s?.[2] ?? [],
+          });
+          approvals.set(id, { customerId: id, consents: (merged?.consents ?? []).filter(isStandingMarketing) });
+        }
+        return named.map((id) => (id === null ? null : (approvals.get(id) ?? null)));
       });
     },
 
     async counts() {
-      const [customers, consents] = await Promise.all([db.customers.count(), db.consents.count()]);
-      return { customers, consents };
+      return read(async () => {
+        if (countsMemo?.generation === generation) return countsMemo.value;
+        let customers = layout?.customers ?? 0;
+        let consents = layout?.consents ?? 0;
+        const touched = new Set([...overlay.customers.keys(), ...overlay.consentsOf.keys()]);
+        const bits = layout?.bits ?? 0;
+        const summaries = layout
+          ? await readBuckets(db.summaryBuckets, summaryCache, [...new Set([...touched].map((id) => bucketOf(id, bits)))], decodeObject<Summary>)
+          : new Map<number, Record<string, Summary>>();
+        for (const id of touched) {
+          const obj = layout ? summaries.get(bucketOf(id, bits))! : {};
+          const s = own.call(obj, id) ? obj[id]! : null;
+          const op = overlay.customers.get(id);
+          let exists = !!s;
+          if (op && (!s || op.version >= s[0])) exists = op.op === 'upsert';
+          if (s) {
+            customers -= 1;
+            consents -= s[1].length;
+          }
+          if (!exists) continue;
+          customers += 1;
+          const ids = new Set((s?.[1] ?? []).filter((c) => !overlay.consents.has(c)));
+          for (const cid of overlay.consentsOf.get(id) ?? []) {
+            const o = overlay.consents.get(cid)!;
+            if (o.op === 'upsert' && o.data.customerId === id) ids.add(cid);
+          }
+          consents += ids.size;
+        }
+        const value = { customers, consents };
+        countsMemo = { generation, value };
+        return value;
+      });
     },
 
     async clear() {
       await db.transaction('rw', all, async () => {
-        await Promise.all(all.map((t) => t.clear()));
+        await clearAll();
+        await bump();
       });
+      generation = -1;
+    },
+
+    async compact(threshold = COMPACT_AT) {
+      const plan = await read(async () => {
+        if (overlay.size <= threshold) return null;
+        const bits = layout?.bits ?? suggestBucketBits(overlay.customers.size);
+        const byBucket = new Map<number, string[]>();
+        const ids = new Set([...overlay.customers.keys(), ...overlay.consentsOf.keys()]);
+        for (const id of ids) {
+          const b = bucketOf(id, bits);
+          const list = byBucket.get(b);
+          if (list) list.push(id);
+          else byBucket.set(b, [id]);
+        }
+        return { bits, byBucket, lastSeq: (await db.overlay.orderBy('seq').last())?.seq ?? 0, ov: overlay };
+      });
+      if (!plan) return false;
+      const { bits, byBucket, ov } = plan;
+      const placedTombstones = new Set<string>();
+      const buckets = [...byBucket.keys()].sort((a, b) => a - b);
+      // Chunk by chunk, each in its own transaction: merging is idempotent (the overlay stays
+      // until the end, and a bucket already merged merges to itself), so a stop in between loses nothing.
+      for (let i = 0; i < buckets.length; i += READ_CHUNK) {
+        const chunk = buckets.slice(i, i + READ_CHUNK);
+        await db.transaction('rw', bucketTables, async () => {
+          const l: Layout = (await state('layout')) ?? { bits, customers: 0, consents: 0 };
+          const rows = await db.customerBuckets.bulkGet(chunk);
+          const keyAdds: [string, string][] = [];
+          const keyRemoves: [string, string][] = [];
+          for (let j = 0; j < chunk.length; j++) {
+            const entries = decodeCustomers(rows[j]?.text ?? null);
+            for (const id of byBucket.get(chunk[j]!)!) {
+              const before = entries.get(id) ?? null;
+              const after = ov.merge(id, before);
+              for (const c of before?.consents ?? []) if (ov.consents.get(c.id)?.op === 'tombstone') placedTombstones.add(c.id);
+              const oldKeys = new Set(before ? customerKeys(before.customer) : []);
+              const newKeys = new Set(after ? customerKeys(after.customer) : []);
+              for (const k of oldKeys) if (!newKeys.has(k)) keyRemoves.push([k, id]);
+              for (const k of newKeys) if (!oldKeys.has(k)) keyAdds.push([k, id]);
+              if (before) {
+                l.customers -= 1;
+                l.consents -= before.consents.length;
+              }
+              if (after) {
+                entries.set(id, after);
+                l.customers += 1;
+                l.consents += after.consents.length;
+              } else entries.delete(id);
+            }
+            await writeCustomerBucket(chunk[j]!, [...entries.values()]);
+          }
+          await updateIdentifierBuckets(bits, keyAdds, keyRemoves);
+          await db.syncState.put({ key: 'layout', value: l });
+          await bump();
+        });
+      }
+      await db.transaction('rw', bucketTables, async () => {
+        // Consent tombstones whose consent was not in a touched customer stay in the overlay.
+        const left: Change[] = [];
+        for (const [id, op] of ov.consents) {
+          if (op.op === 'tombstone' && !placedTombstones.has(id)) left.push({ op: 'tombstone', entity: 'consent', id, version: op.version });
+        }
+        await db.overlay.where('seq').belowOrEqual(plan.lastSeq).delete();
+        if (left.length) await db.overlay.add({ changes: left });
+        await bump();
+      });
+      generation = -1;
+      return true;
     },
 
     async streamAll(cb) {
-      const BATCH = 1000;
-      let after: string | null = null;
       let n = 0;
+      const seen = new Set<string>();
+      let after = -1;
       for (;;) {
-        // Each batch is read in its own transaction; `cb` runs outside it (it may await anything).
-        const batch: CachedCustomer[] = await db.transaction('r', db.customers, db.consents, async () => {
-          const coll = after === null ? db.customers.orderBy('id') : db.customers.where('id').above(after);
-          const rows = await coll.limit(BATCH).toArray();
-          const consents = await consentsOf(rows.map((r) => r.id));
-          return rows.map((r) => ({ customer: fromRow(r), consents: consents.get(r.id) ?? [] }));
+        // A few buckets per transaction; `cb` runs outside it (it may await anything).
+        const batch = await read(async () => {
+          const rows = await db.customerBuckets.where('b').above(after).limit(16).toArray();
+          const out: CachedCustomer[] = [];
+          for (const row of rows) {
+            for (const [id, e] of decodeCustomers(row.text)) {
+              seen.add(id);
+              const merged = overlay.merge(id, e);
+              if (merged) out.push(merged);
+            }
+          }
+          return { out, last: rows.length ? rows[rows.length - 1]!.b : null };
         });
-        for (const entry of batch) await cb(entry);
-        n += batch.length;
-        if (batch.length < BATCH) return n;
-        after = batch[batch.length - 1]!.customer.id;
+        for (const e of batch.out) await cb(e);
+        n += batch.out.length;
+        if (batch.last === null) break;
+        after = batch.last;
       }
+      // Customers only the overlay holds.
+      const rest = await read(async () => {
+        const out: CachedCustomer[] = [];
+        for (const id of overlay.customers.keys()) {
+          if (seen.has(id)) continue;
+          const merged = overlay.merge(id, null);
+          if (merged) out.push(merged);
+        }
+        return out;
+      });
+      for (const e of rest) await cb(e);
+      return n + rest.length;
     },
 
     async getPolicy() {
@@ -266,4 +734,31 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
       db.close();
     },
   };
+
+  /** Inside a write transaction: moves identifier keys between customers in their buckets. */
+  async function updateIdentifierBuckets(bits: number, adds: [string, string][], removes: [string, string][]) {
+    if (!adds.length && !removes.length) return;
+    const touched = [...new Set([...adds, ...removes].map(([k]) => bucketOf(k, bits)))];
+    const rows = await db.identifierBuckets.bulkGet(touched);
+    const objs = new Map<number, Record<string, string | string[]>>();
+    touched.forEach((b, i) => objs.set(b, rows[i] ? decodeObject<string | string[]>(rows[i]!.text) : {}));
+    const list = (obj: Record<string, string | string[]>, k: string) => {
+      const v = own.call(obj, k) ? obj[k]! : [];
+      return typeof v === 'string' ? [v] : v;
+    };
+    const set = (obj: Record<string, string | string[]>, k: string, ids: string[]) => {
+      if (ids.length === 0) delete obj[k];
+      else obj[k] = ids.length === 1 ? ids[0]! : ids;
+    };
+    for (const [k, id] of removes) {
+      const obj = objs.get(bucketOf(k, bits))!;
+      set(obj, k, list(obj, k).filter((x) => x !== id));
+    }
+    for (const [k, id] of adds) {
+      const obj = objs.get(bucketOf(k, bits))!;
+      const ids = list(obj, k);
+      if (!ids.includes(id)) set(obj, k, [...ids, id]);
+    }
+    await db.identifierBuckets.bulkPut([...objs].map(([b, obj]) => ({ b, text: JSON.stringify(obj) })));
+  }
 }

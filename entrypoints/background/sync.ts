@@ -7,9 +7,11 @@
 // memory. One run at a time: asking while a run is going joins it.
 import type { BackendClient, BackendFailure } from './backend';
 import type { CustomerCache } from './cache';
-import type { GuardStore, Kv } from './store';
+import type { GuardStore, Kv, Session } from './store';
 
-export const SYNC_PAGE_LIMIT = 1000;
+
+// Pages of 5,000 (the backend's maximum): fewer round trips and transactions for a big delta.
+export const SYNC_PAGE_LIMIT = 5000;
 const QUARANTINE_KEEP = 100;
 
 export type SyncOutcome =
@@ -76,43 +78,86 @@ export function createSyncEngine(deps: SyncDeps): SyncEngine {
       .modify({ resolvedAt: at });
   }
 
+  /** A failed request as an outcome; an answer that breaks the contract is quarantined first. */
+  async function failed(res: BackendFailure, session: Session, where: string, label: string | null): Promise<SyncOutcome> {
+    const outcome = failureOf(res);
+    if (res.kind === 'invalid_response') {
+      outcome.error =
+        `Sync stopped: ${where} does not match the sync contract (${res.message}). ` +
+        'The page was quarantined and nothing from it was applied; sync retries from the same place.';
+      await quarantine(label, res.message, res.rawSize);
+    }
+    if (res.kind === 'unauthorized') await kv.set('session', { ...session, expired: true });
+    return fail(outcome);
+  }
+
+  /**
+   * First sync: the snapshot, bucket range by bucket range (lib/api.ts), resuming where a stopped
+   * worker left it. Returns null when done (or when the backend has no snapshot: then the change
+   * feed from the start does the same job, only slower), else the outcome to stop with.
+   */
+  async function snapshot(session: Session, signal: AbortSignal, counted: { pages: number; changes: number }): Promise<SyncOutcome | null> {
+    for (;;) {
+      if (signal.aborted) return { ok: false, reason: 'cancelled', error: 'Sync cancelled.' };
+      const progress = await cache.snapshotProgress();
+      const q = progress
+        ? { phase: progress.phase, bits: progress.bits, from: progress.next }
+        : { phase: 'customers' as const, bits: null, from: 0 };
+      const label = `snapshot:${q.phase}:${q.from}`;
+      const where = `the first-sync snapshot page (${q.phase} from bucket ${q.from})`;
+      const res = await backend.snapshot(session, q, signal);
+      if (signal.aborted) return { ok: false, reason: 'cancelled', error: 'Sync cancelled.' };
+      if (!res.ok) {
+        if (res.kind === 'http' && res.status === 404 && !progress) return null;
+        return failed(res, session, where, label);
+      }
+      try {
+        await cache.applySnapshotPage(res.data);
+      } catch (e) {
+        const message = e instanceof Error ? e.message : String(e);
+        return failed({ ok: false, kind: 'invalid_response', status: 200, message, rawSize: 0 }, session, where, label);
+      }
+      counted.pages += 1;
+      if (res.data.phase === 'customers') for (const b of res.data.buckets) counted.changes += b.customers.length;
+      await resolveQuarantine(label);
+      if (res.data.phase === 'identifiers' && res.data.done) return null;
+    }
+  }
+
   async function runOnce(signal: AbortSignal): Promise<SyncOutcome> {
     const session = await kv.get('session');
     if (!session) return { ok: false, reason: 'signed_out', error: 'Not signed in.' };
     await kv.patchSync({ lastAttemptAt: now().toISOString(), cacheBackendUrl: session.backendUrl });
 
-    let pages = 0;
-    let changes = 0;
+    const counted = { pages: 0, changes: 0 };
+    if ((await cache.cursor()) === null) {
+      const stopped = await snapshot(session, signal, counted);
+      if (stopped) return stopped;
+    }
     for (;;) {
       if (signal.aborted) return { ok: false, reason: 'cancelled', error: 'Sync cancelled.' };
       const cursor = await cache.cursor();
       const res = await backend.pull(session, cursor, limit, signal);
       if (signal.aborted) return { ok: false, reason: 'cancelled', error: 'Sync cancelled.' };
       if (!res.ok) {
-        const outcome = failureOf(res);
-        if (res.kind === 'invalid_response') {
-          const where = cursor === null ? 'the first page' : `the page after cursor "${cursor}"`;
-          outcome.error =
-            `Sync stopped: ${where} does not match the sync contract (${res.message}). ` +
-            'The page was quarantined and nothing from it was applied; sync retries from the same cursor.';
-          await quarantine(cursor, res.message, res.rawSize);
-        }
-        if (res.kind === 'unauthorized') await kv.set('session', { ...session, expired: true });
-        return fail(outcome);
+        const where = cursor === null ? 'the first page' : `the page after cursor "${cursor}"`;
+        return failed(res, session, where, cursor);
       }
       const page = res.data;
       if (page.hasMore && page.cursor === cursor && page.changes.length === 0) {
         return fail({ ok: false, reason: 'stuck', error: `Sync stopped: the backend returned an empty page that does not move the cursor ("${cursor}").` });
       }
       await cache.applyChanges(page.changes, page.cursor);
-      pages += 1;
-      changes += page.changes.length;
+      counted.pages += 1;
+      counted.changes += page.changes.length;
       await resolveQuarantine(cursor);
       if (!page.hasMore) break;
     }
+    // A large overlay slows every read: fold it into the buckets now that the pull is done.
+    await cache.compact();
     if (session.expired) await kv.set('session', { ...session, expired: false });
     await kv.patchSync({ lastSuccessAt: now().toISOString(), lastError: null });
-    return { ok: true, pages, changes };
+    return { ok: true, ...counted };
   }
 
   return {

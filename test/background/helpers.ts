@@ -38,6 +38,9 @@ type Served = Page | 'network' | { status: number; body: unknown };
 export class FakeBackend {
   pages = new Map<string, Served>();
   pullCursors: string[] = [];
+  /** First-sync snapshot pages by "phase:from"; none set: the route answers 404 (no snapshots). */
+  snapshots = new Map<string, Served | Record<string, unknown>>();
+  snapshotRequests: string[] = [];
   audit: 'up' | 'down' | 'unauthorized' = 'up';
   /** ids the backend refuses to acknowledge (neither accepted nor duplicate) */
   dropIds = new Set<string>();
@@ -71,6 +74,16 @@ export class FakeBackend {
       if (!served) return json(500, { error: 'no_page', message: `no page for cursor "${cursor}"` });
       if ('status' in served) return json(served.status, served.body);
       return json(200, { serverTime: T0, ...served });
+    }
+    if (url.pathname === '/api/sync/snapshot' && this.snapshots.size > 0) {
+      if (!authed()) return json(401, { error: 'unauthorized', message: 'Session expired' });
+      const key = `${url.searchParams.get('phase')}:${url.searchParams.get('from') ?? '0'}`;
+      this.snapshotRequests.push(key);
+      const served = this.snapshots.get(key);
+      if (served === 'network') throw new TypeError('Failed to fetch');
+      if (!served) return json(500, { error: 'no_page', message: `no snapshot page ${key}` });
+      if ('status' in served && typeof served.status === 'number') return json(served.status, served.body);
+      return json(200, served);
     }
     if (url.pathname === '/api/audit-events' && init?.method === 'POST') {
       if (this.audit === 'down') throw new TypeError('Failed to fetch');

@@ -1,0 +1,111 @@
+// The first sync through the snapshot (lib/api.ts): customer buckets, then identifier buckets,
+// then the change feed after the first page's cursor; bad pages quarantined; a stopped worker
+// resumes where it was.
+import { beforeEach, describe, expect, it } from 'vitest';
+import { fakeBrowser } from 'wxt/testing/fake-browser';
+import { bucketOf, customerKeys } from '@/lib/buckets';
+import { Customer, Consent, type CustomerInput, type ConsentInput } from '@/lib/schemas';
+import { RecordOpenReply, StatusReply } from '@/lib/messages';
+import { FakeBackend, consent, customer, makeBackground, openRecord, pageSender, signIn, up } from './helpers';
+
+const BITS = 1; // two buckets of each kind
+
+/** Snapshot pages for these customers: customers in `customerPages` pages, identifiers in one. */
+function serveSnapshot(backend: FakeBackend, people: CustomerInput[], consents: ConsentInput[], firstCursor = 's0') {
+  const full = people.map((p) => Customer.parse(p));
+  const cons = consents.map((c) => Consent.parse(c));
+  const bucket = (b: number) => ({
+    b,
+    customers: full.filter((c) => bucketOf(c.id, BITS) === b).map((c) => ({ customer: c, consents: cons.filter((k) => k.customerId === c.id) })),
+  });
+  const keys = (b: number) => ({
+    b,
+    keys: full.flatMap((c) => customerKeys(c).filter((k) => bucketOf(k, BITS) === b).map((k) => [k, c.id])),
+  });
+  const base = { bits: BITS };
+  backend.snapshots
+    .set('customers:0', { ...base, phase: 'customers', from: 0, to: 1, done: false, cursor: firstCursor, buckets: [bucket(0)], others: [up('policy', { id: 'current', approvalMode: 'opt_out_allowed' } as never)] })
+    .set('customers:1', { ...base, phase: 'customers', from: 1, to: 2, done: true, cursor: 's-later', buckets: [bucket(1)] })
+    .set('identifiers:0', { ...base, phase: 'identifiers', from: 0, to: 2, done: true, cursor: 's-later', buckets: [keys(0), keys(1)] });
+  return backend;
+}
+
+const people = [customer(1), customer(2), customer(3, { emails: ['Mixed.Case@Example.com'] }), customer(4, { accountNumber: 'ACCT-44' })];
+const consents = [consent(1, 'c1'), consent(2, 'c4', { state: 'revoked' })];
+
+const status = async (bg: ReturnType<typeof makeBackground>) => {
+  const reply = StatusReply.parse(await bg.handleMessage({ type: 'status.get' }, pageSender()));
+  if (!reply.ok) throw new Error(reply.error);
+  return reply.data;
+};
+const snapshotOf = async (bg: ReturnType<typeof makeBackground>, ids: Record<string, unknown>) => {
+  const reply = RecordOpenReply.parse(await openRecord(bg, ids));
+  if (!reply.ok) throw new Error(reply.error);
+  return reply.data.snapshot;
+};
+
+describe('first sync through the snapshot', () => {
+  beforeEach(() => fakeBrowser.reset());
+
+  it('downloads customer and identifier buckets, then pulls changes after the first page', async () => {
+    const backend = serveSnapshot(new FakeBackend(), people, consents);
+    // A change made while the snapshot was being served: the feed after "s0" carries it.
+    backend.page('s0', { changes: [up('customer', customer(2, { name: 'Renamed during the snapshot' }), 2)], cursor: 's1', hasMore: false });
+    const bg = makeBackground(backend);
+    await signIn(bg);
+
+    expect(backend.snapshotRequests).toEqual(['customers:0', 'customers:1', 'identifiers:0']);
+    expect(backend.pullCursors).toEqual(['s0']);
+    const s = await status(bg);
+    expect(s).toMatchObject({ lastError: null, quarantined: 0, counts: { customers: 4, consents: 2 } });
+    expect(s.lastSuccessAt).not.toBeNull();
+    expect(await snapshotOf(bg, { crmId: 'crm-1' })).toMatchObject({ state: 'known', customer: { id: 'c1' }, consents: [{ id: 'k1', state: 'opt_in' }] });
+    expect(await snapshotOf(bg, { crmId: 'crm-2' })).toMatchObject({ customer: { name: 'Renamed during the snapshot' } });
+    expect(await snapshotOf(bg, { emails: ['MIXED.case@example.com'] })).toMatchObject({ customer: { id: 'c3' } });
+    expect(await snapshotOf(bg, { accountNumber: 'ACCT-44' })).toMatchObject({ customer: { id: 'c4' }, consents: [{ state: 'revoked' }] });
+    expect(await snapshotOf(bg, { phones: ['(407) 555-0001'] })).toMatchObject({ customer: { id: 'c1' } });
+    expect(await bg.cache.getPolicy()).toMatchObject({ approvalMode: 'opt_out_allowed' });
+  });
+
+  it('quarantines a snapshot page that breaks the contract, applies nothing of it, and resumes there', async () => {
+    const backend = serveSnapshot(new FakeBackend(), people, consents);
+    backend.page('s0', { changes: [], cursor: 's0', hasMore: false });
+    const good = backend.snapshots.get('customers:1') as { buckets: { b: number; customers: unknown[] }[] };
+    // The second page puts bucket 1's customers under bucket 0: outside its range.
+    backend.snapshots.set('customers:1', { ...good, buckets: good.buckets.map((b) => ({ ...b, b: 0 })) });
+    const bg = makeBackground(backend);
+    await signIn(bg);
+
+    const s = await status(bg);
+    expect(s.lastError).toMatch(/snapshot page \(customers from bucket 1\).*quarantined/);
+    expect(s.quarantined).toBe(1);
+    expect(s.lastSuccessAt).toBeNull();
+    expect(await bg.cache.cursor()).toBeNull();
+    expect(await bg.cache.snapshotProgress()).toMatchObject({ phase: 'customers', next: 1 });
+
+    backend.snapshots.set('customers:1', good);
+    backend.snapshotRequests = [];
+    expect((await bg.sync.run()).ok).toBe(true);
+    expect(backend.snapshotRequests).toEqual(['customers:1', 'identifiers:0']);
+    expect(await status(bg)).toMatchObject({ quarantined: 0, lastError: null, counts: { customers: 4, consents: 2 } });
+  });
+
+  it('a worker stopped in the middle of the snapshot resumes from the page it had reached', async () => {
+    const backend = serveSnapshot(new FakeBackend(), people, consents);
+    backend.page('s0', { changes: [], cursor: 's0', hasMore: false });
+    const second = backend.snapshots.get('identifiers:0')!;
+    backend.snapshots.set('identifiers:0', 'network');
+    const first = makeBackground(backend);
+    await signIn(first);
+    expect(await first.cache.snapshotProgress()).toMatchObject({ phase: 'identifiers', next: 0 });
+    await first.close();
+
+    backend.snapshots.set('identifiers:0', second);
+    backend.snapshotRequests = [];
+    const restarted = makeBackground(backend, { names: first.names });
+    await restarted.tick();
+    expect(backend.snapshotRequests).toEqual(['identifiers:0']);
+    expect(await restarted.cache.cursor()).toBe('s0');
+    expect(await snapshotOf(restarted, { crmId: 'crm-4' })).toMatchObject({ customer: { id: 'c4' } });
+  });
+});
