@@ -47,7 +47,8 @@ function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
 }
-const SCRUB_CHUNK = 250_000;
+// As the campaigns worker: up to SCRUB_BATCH (1,000,000) rows per cache call (entrypoints/campaigns/scrub.ts).
+const SCRUB_CHUNK = 1_000_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------------------------------------
@@ -126,6 +127,38 @@ async function backendPull(url: string) {
   emit('backend_sync_pull', changes / s, 'records/s', null);
   log(`backend pull: ${changes} changes in ${s.toFixed(1)} s`);
   return changes;
+}
+
+/** Serves the whole first-sync snapshot (both phases) over HTTP, as an extension's first sync asks for it. */
+async function backendSnapshot(url: string) {
+  const token = await signIn(url, 'rep@demo.test');
+  let customers = 0;
+  let keys = 0;
+  let bytes = 0;
+  const t = performance.now();
+  for (const phase of ['customers', 'identifiers'] as const) {
+    let bits: number | null = null;
+    let from = 0;
+    for (;;) {
+      const q = new URLSearchParams({ phase, from: String(from) });
+      if (bits !== null) q.set('bits', String(bits));
+      const res = await fetch(`${url}/api/sync/snapshot?${q}`, { headers: { authorization: `Bearer ${token}` } });
+      if (!res.ok) throw new Error(`snapshot: ${res.status} ${await res.text()}`);
+      const text = await res.text();
+      bytes += text.length;
+      const page = JSON.parse(text) as { bits: number; to: number; done: boolean; buckets: { customers?: unknown[]; keys?: unknown[] }[] };
+      for (const b of page.buckets) {
+        customers += b.customers?.length ?? 0;
+        keys += b.keys?.length ?? 0;
+      }
+      bits = page.bits;
+      from = page.to;
+      if (page.done) break;
+    }
+  }
+  const s = (performance.now() - t) / 1000;
+  log(`backend snapshot: ${customers} customers, ${keys} identifier keys, ${(bytes / 1e6).toFixed(0)} MB in ${s.toFixed(1)} s`);
+  emit('backend_snapshot', customers / s, 'customers/s', null);
 }
 
 async function auditIngest(url: string) {
@@ -424,6 +457,7 @@ async function main() {
   await backend.start();
   try {
     const changes = await backendPull(backend.url);
+    await backendSnapshot(backend.url);
     await auditIngest(backend.url);
     if (!values['skip-browser']) await browserFigures(backend, dbPath, changes);
   } finally {

@@ -324,25 +324,73 @@ export type RowVerdict =
   | { verdict: 'blocked'; ruleIds: RuleId[]; reason: string }
   | { verdict: 'unknown'; ruleIds: RuleId[]; reason: string };
 
+/**
+ * What a list scrub knows of a matched customer: its standing marketing consents. decide() for
+ * 'marketing.other_category' without a call reads nothing else of the customer (one-time consents
+ * need a call; categories matter only for same-category marketing), so the cache can answer a
+ * million rows from compact summaries instead of whole customers.
+ */
+export interface MarketingApprovals {
+  customerId: string;
+  consents: Consent[];
+}
+
+const UNKNOWN_ROW: RowVerdict = {
+  verdict: 'unknown',
+  ruleIds: ['UNKNOWN_STATUS'],
+  reason: 'No customer in the CPNI Guard cache matches this row (or the identifier names more than one customer)',
+};
+
 /** decide('marketing.other_category') for one matched customer (or unknown when none matched). */
 export function scrubDecision(
-  found: { customer: Customer; consents: Consent[] } | null,
+  found: MarketingApprovals | null,
   policy: PolicySettings,
   now: Date,
   syncedAt: string | null,
 ): RowVerdict {
-  if (!found) {
-    return {
-      verdict: 'unknown',
-      ruleIds: ['UNKNOWN_STATUS'],
-      reason: 'No customer in the CPNI Guard cache matches this row (or the identifier names more than one customer)',
-    };
-  }
-  const snapshot: Snapshot = { state: 'known', customer: found.customer, consents: found.consents, call: null, verification: null, syncedAt };
+  if (!found) return UNKNOWN_ROW;
+  // Only the id of the customer is read for this action; the rest is a placeholder.
+  const customer: Customer = {
+    id: found.customerId,
+    accountNumber: found.customerId,
+    name: found.customerId,
+    crmRefs: [],
+    phones: [],
+    emails: [],
+    addressOfRecord: null,
+    serviceCategories: [],
+    business: null,
+    passwordEstablished: false,
+    version: 0,
+    updatedAt: new Date(0).toISOString(),
+  };
+  const snapshot: Snapshot = { state: 'known', customer, consents: found.consents, call: null, verification: null, syncedAt };
   const d = decide('marketing.other_category', snapshot, { role: 'marketing' }, policy, now);
   const ruleIds = [...new Set(d.reasons.map((r) => r.ruleId))];
   const reason = d.reasons.map((r) => r.text).join('; ');
   return d.verdict === 'allow' ? { verdict: 'allowed', ruleIds, reason } : { verdict: 'blocked', ruleIds, reason };
+}
+
+/**
+ * scrubDecision for a whole list at one `now`: rows whose consents read alike (every field the
+ * decision reads; ids and evidence aside) share one decision, so a million rows cost a few
+ * thousand decide() calls (each ~10 us) instead of a million.
+ */
+export function createScrubDecider(policy: PolicySettings, now: Date): (found: MarketingApprovals | null) => RowVerdict {
+  const memo = new Map<string, RowVerdict>();
+  return (found) => {
+    if (!found) return UNKNOWN_ROW;
+    let key = '';
+    for (const c of found.consents) {
+      key += `${c.purpose}|${c.scope}|${c.callId}|${c.state}|${c.method}|${c.capturedBy}|${c.capturedAt}|${c.noticeVersion}|${c.noticeSentAt}|${c.noticeMailed}|${c.updatedAt}|${c.version}\n`;
+    }
+    let v = memo.get(key);
+    if (!v) {
+      v = scrubDecision(found, policy, now, null);
+      if (memo.size < 200_000) memo.set(key, v);
+    }
+    return v;
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 // message the worker like the options page does. Nothing here is reachable from a CRM page.
 import { browser } from 'wxt/browser';
 import { openCustomerCache } from '@/entrypoints/background/cache';
-import { scrubDecision } from '@/lib/campaign';
+import { createScrubDecider } from '@/lib/campaign';
 import { DEFAULT_POLICY } from '@/lib/schemas';
 import type { RecordIdentifiers } from '@/lib/snapshot';
 
@@ -43,9 +43,9 @@ const api = {
 
   /**
    * A list scrub of `n` rows: bulk customers by CRM id, phone and email in turn (every 20th row
-   * unknown), matched with CustomerCache.findMany in chunks of `chunk` rows and decided per row
-   * with scrubDecision (decide('marketing.other_category') for the marketing role), as the
-   * campaigns page's worker does. Times matching plus deciding; the list is built beforehand.
+   * unknown), matched with CustomerCache.approvalsMany in chunks of `chunk` rows and decided per
+   * row with createScrubDecider (decide('marketing.other_category') for the marketing role), as
+   * the campaigns page's worker does. Times matching plus deciding; the list is built beforehand.
    */
   async scrub(n: number, customers: number, emailPrefixes: string[], crm: string, chunk: number) {
     const rows: RecordIdentifiers[] = [];
@@ -61,14 +61,15 @@ const api = {
     try {
       const policy = (await cache.getPolicy()) ?? DEFAULT_POLICY;
       const now = new Date();
+      const decideRow = createScrubDecider(policy, now);
       const counts = { allowed: 0, blocked: 0, unknown: 0 };
       const t = performance.now();
       let findMs = 0;
       for (let i = 0; i < rows.length; i += chunk) {
         const t0 = performance.now();
-        const found = await cache.findMany(rows.slice(i, i + chunk));
+        const found = await cache.approvalsMany(rows.slice(i, i + chunk));
         findMs += performance.now() - t0;
-        for (const f of found) counts[scrubDecision(f, policy, now, null).verdict]++;
+        for (const f of found) counts[decideRow(f).verdict]++;
       }
       return { ms: performance.now() - t, findMs, counts };
     } finally {

@@ -29,7 +29,7 @@ async function start(msg: ScrubStart) {
       crm: msg.crm,
       policy,
       now: new Date(msg.now),
-      findMany: (ids) => cache.findMany(ids),
+      approvalsMany: (ids) => cache.approvalsMany(ids),
       onProgress: (p) => {
         const t = performance.now();
         if (t - lastPost < 100 && p.bytes < p.totalBytes) return;

@@ -8,15 +8,17 @@ import {
   CsvReader,
   csvLine,
   detectColumns,
+  createScrubDecider,
   rowIdentifiers,
-  scrubDecision,
   type ColumnMap,
+  type MarketingApprovals,
 } from '@/lib/campaign';
 import type { PolicySettings } from '@/lib/schemas';
 import type { RecordIdentifiers } from '@/lib/snapshot';
-import type { CachedCustomer } from '@/entrypoints/background/cache';
 
-export const SCRUB_BATCH = 2000;
+// Rows matched per cache call. The cache reads every bucket a batch needs once per call, and a
+// big list needs nearly all of them, so batches are as large as memory comfortably allows.
+export const SCRUB_BATCH = 1_000_000;
 export const MAX_LISTED_PROBLEMS = 200;
 
 export interface ScrubInput {
@@ -26,9 +28,12 @@ export interface ScrubInput {
   crm: string;
   policy: PolicySettings;
   now: Date;
-  findMany: (ids: readonly RecordIdentifiers[]) => Promise<(CachedCustomer | null)[]>;
+  /** CustomerCache.approvalsMany: each row's standing marketing consents, or null when no one customer matches. */
+  approvalsMany: (ids: readonly RecordIdentifiers[]) => Promise<(MarketingApprovals | null)[]>;
   onProgress?: (p: { rows: number; bytes: number; totalBytes: number }) => void;
   isCancelled?: () => boolean;
+  /** Rows per cache call; SCRUB_BATCH unless a test asks for small batches. */
+  batchSize?: number;
 }
 
 export interface ScrubOutput {
@@ -95,9 +100,9 @@ export async function runScrub(input: ScrubInput): Promise<ScrubOutput> {
     if (!pending.length) return;
     const batch = pending;
     pending = [];
-    const found = await input.findMany(batch.map((b) => b.ids));
+    const found = await input.approvalsMany(batch.map((b) => b.ids));
     batch.forEach((row, i) => {
-      const v = scrubDecision(found[i] ?? null, input.policy, input.now, null);
+      const v = decideRow(found[i] ?? null);
       out.counts.total++;
       out.counts[v.verdict]++;
       if (v.verdict === 'allowed') out.allowedCsv.push(csvLine(row.fields));
@@ -105,6 +110,7 @@ export async function runScrub(input: ScrubInput): Promise<ScrubOutput> {
     });
   };
 
+  const decideRow = createScrubDecider(input.policy, input.now);
   const decoder = new TextDecoder('utf-8');
   let bytes = 0;
   for await (const chunk of input.chunks) {
@@ -112,7 +118,7 @@ export async function runScrub(input: ScrubInput): Promise<ScrubOutput> {
     bytes += chunk.byteLength;
     reader.push(decoder.decode(chunk, { stream: true }));
     if (headerError) throw new ScrubError(headerError);
-    if (pending.length >= SCRUB_BATCH) await flush();
+    if (pending.length >= (input.batchSize ?? SCRUB_BATCH)) await flush();
     input.onProgress?.({ rows: out.counts.total + pending.length, bytes, totalBytes: input.totalBytes });
   }
   reader.push(decoder.decode());

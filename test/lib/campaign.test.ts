@@ -11,6 +11,7 @@ import {
   parseCsv,
   recordScrub,
   rowIdentifiers,
+  createScrubDecider,
   scrubDecision,
   toSyncedCampaign,
   transitionCampaign,
@@ -18,8 +19,8 @@ import {
   type CampaignRecord,
 } from '@/lib/campaign';
 import { decide } from '@/lib/policy';
-import { DEFAULT_POLICY } from '@/lib/schemas';
-import { NOW, makeConsent, makeCustomer } from './factories';
+import { CONSENT_STATES, DEFAULT_POLICY, type Consent } from '@/lib/schemas';
+import { NOW, daysBefore, makeConsent, makeCustomer } from './factories';
 
 const marketer: Actor = { email: 'm@x.test', role: 'marketing' };
 const marketer2: Actor = { email: 'm2@x.test', role: 'marketing' };
@@ -121,11 +122,41 @@ describe('scrub rows', () => {
     const customer = makeCustomer({ id: 'C-1' });
     const optIn = makeConsent({ customerId: 'C-1', purpose: 'marketing', state: 'opt_in', method: 'written' });
     const denied = makeConsent({ customerId: 'C-1', purpose: 'marketing', state: 'denied', method: 'written' });
-    expect(scrubDecision({ customer, consents: [optIn] }, DEFAULT_POLICY, NOW, null).verdict).toBe('allowed');
-    const b = scrubDecision({ customer, consents: [denied] }, DEFAULT_POLICY, NOW, null);
+    expect(scrubDecision({ customerId: customer.id, consents: [optIn] }, DEFAULT_POLICY, NOW, null).verdict).toBe('allowed');
+    const b = scrubDecision({ customerId: customer.id, consents: [denied] }, DEFAULT_POLICY, NOW, null);
     expect(b).toMatchObject({ verdict: 'blocked', ruleIds: ['APPROVAL_REQUIRED'] });
     expect(b.reason).toBeTruthy();
     expect(scrubDecision(null, DEFAULT_POLICY, NOW, null)).toMatchObject({ verdict: 'unknown', ruleIds: ['UNKNOWN_STATUS'] });
+  });
+
+  it('decides from the marketing approvals alone exactly as decide() does on the whole customer, memoized or not', () => {
+    const customer = makeCustomer({ id: 'C-9', serviceCategories: ['wireless'], passwordEstablished: true });
+    const cases: Consent[][] = [[]];
+    for (const state of CONSENT_STATES) {
+      for (const sent of [null, daysBefore(10), daysBefore(40)]) {
+        for (const mailed of [false, true]) {
+          cases.push([
+            makeConsent({ customerId: 'C-9', purpose: 'marketing', state, method: state === 'none' ? null : 'oral', noticeSentAt: sent, noticeMailed: mailed, capturedBy: 'rep@x.test' }),
+          ]);
+        }
+      }
+    }
+    cases.push([
+      makeConsent({ customerId: 'C-9', purpose: 'marketing', state: 'denied', method: 'written', capturedAt: daysBefore(20) }),
+      makeConsent({ customerId: 'C-9', purpose: 'marketing', state: 'opt_in', method: 'electronic', capturedAt: daysBefore(5) }),
+    ]);
+    for (const policy of [DEFAULT_POLICY, { ...DEFAULT_POLICY, approvalMode: 'opt_out_allowed' as const }]) {
+      const decideRow = createScrubDecider(policy, NOW);
+      for (const consents of cases) {
+        const whole = decide('marketing.other_category', { state: 'known', customer, consents, call: null, verification: null, syncedAt: null }, { role: 'marketing' }, policy, NOW);
+        const row = scrubDecision({ customerId: 'C-9', consents }, policy, NOW, null);
+        expect(row.verdict).toBe(whole.verdict === 'allow' ? 'allowed' : 'blocked');
+        expect(row.reason).toBe(whole.reasons.map((r) => r.text).join('; '));
+        // Twice through the memo: the second answer comes from it and must be the same.
+        expect(decideRow({ customerId: 'C-9', consents })).toEqual(row);
+        expect(decideRow({ customerId: 'C-10', consents: consents.map((c) => ({ ...c, id: c.id + 'x', customerId: 'C-10' })) })).toEqual(row);
+      }
+    }
   });
 });
 
