@@ -18,11 +18,10 @@
 // Every write bumps `generation`; a handle that sees another generation drops what it decoded.
 import Dexie, { type Table } from 'dexie';
 import type { AdapterDocument, Change, CustomerEntry, SnapshotCustomersPage, SnapshotIdentifiersPage } from '@/lib/api';
-import { accountKey, bucketOf, crmKey, customerKeys, emailKey, phoneKey, suggestBucketBits } from '@/lib/buckets';
+import { bucketOf, customerKeys, recordKeys, suggestBucketBits } from '@/lib/buckets';
 import type { MarketingApprovals } from '@/lib/campaign';
 import type { Campaign, Consent, Customer, PolicySettings } from '@/lib/schemas';
 import type { RecordIdentifiers } from '@/lib/snapshot';
-import { normalizePhone } from '@/lib/identifiers';
 import type { z } from 'zod';
 
 export interface CachedCustomer {
@@ -43,8 +42,14 @@ export interface SnapshotProgress {
 }
 
 export interface CustomerCache {
-  /** Applies one page of changes and stores `cursor` with it, in one transaction: all or nothing. */
-  applyChanges(changes: readonly Change[], cursor: string): Promise<void>;
+  /**
+   * Applies one page of changes and stores `cursor` with it, in one transaction: all or nothing.
+   * `heldOnly` (on-demand mode): customer and consent changes of customers the cache does not
+   * hold are dropped; the cache keeps only the customers looked up with `hold`.
+   */
+  applyChanges(changes: readonly Change[], cursor: string, opts?: { heldOnly?: boolean }): Promise<void>;
+  /** On-demand mode: keeps these customers (as the backend answered a lookup); the cursor is not moved. */
+  hold(entries: readonly CustomerEntry[]): Promise<void>;
   /**
    * Applies one snapshot page in one transaction. The customers page from bucket 0 starts a new
    * snapshot and replaces every customer held; the last identifiers page completes it and sets
@@ -93,8 +98,8 @@ interface BucketRow {
   b: number;
   text: string;
 }
-/** [customer version, ids of all its consents, its standing marketing consents] */
-type Summary = [number, string[], Consent[]];
+/** [customer version, {consent id: version} of all its consents, its standing marketing consents] */
+type Summary = [number, Record<string, number>, Consent[]];
 interface PolicyRow {
   id: string;
   version: number;
@@ -149,6 +154,9 @@ class CacheDb extends Dexie {
       .upgrade((tx) => tx.table('syncState').clear());
   }
 }
+
+const isStandingMarketing = (c: Consent) => c.purpose === 'marketing' && c.scope === 'standing';
+const own = Object.prototype.hasOwnProperty;
 
 // ---- the overlay, folded in memory ----
 
@@ -206,9 +214,45 @@ class Overlay {
     return { customer, consents };
   }
 
-  /** Whether the overlay changes this customer or any of its consents. */
-  touches(id: string) {
-    return this.customers.has(id) || this.consentsOf.has(id);
+  /** Whether the customer exists once the overlay is applied over its summary (null: not in the buckets). */
+  existsOver(id: string, s: Summary | null): boolean {
+    const op = this.customers.get(id);
+    if (op && (!s || op.version >= s[0])) return op.op === 'upsert';
+    return s !== null;
+  }
+
+  /** Ids of the customer's consents once the overlay is applied over its summary. */
+  consentIdsOver(id: string, s: Summary | null): Set<string> {
+    const ids = new Set<string>();
+    const base = s?.[1] ?? {};
+    for (const cid in base) {
+      const o = this.consents.get(cid);
+      if (!o || o.version < base[cid]!) ids.add(cid);
+    }
+    for (const cid of this.consentsOf.get(id) ?? []) {
+      const o = this.consents.get(cid)!;
+      if (o.op !== 'upsert' || o.data.customerId !== id) continue;
+      const bv = own.call(base, cid) ? base[cid]! : undefined;
+      if (bv === undefined || bv <= o.version) ids.add(cid);
+    }
+    return ids;
+  }
+
+  /** The customer's standing marketing consents once the overlay is applied over its summary. */
+  approvalsOver(id: string, s: Summary | null): MarketingApprovals | null {
+    if (!this.existsOver(id, s)) return null;
+    const base = s?.[1] ?? {};
+    const consents = (s?.[2] ?? []).filter((c) => {
+      const o = this.consents.get(c.id);
+      return !o || o.version < c.version;
+    });
+    for (const cid of this.consentsOf.get(id) ?? []) {
+      const o = this.consents.get(cid)!;
+      if (o.op !== 'upsert' || o.data.customerId !== id || !isStandingMarketing(o.data)) continue;
+      const bv = own.call(base, cid) ? base[cid]! : undefined;
+      if (bv === undefined || bv <= o.version) consents.push(o.data);
+    }
+    return { customerId: id, consents };
   }
 }
 
@@ -239,10 +283,11 @@ class Decoded<T> {
   }
 }
 
-const isStandingMarketing = (c: Consent) => c.purpose === 'marketing' && c.scope === 'standing';
 
 function summaryOf(e: CachedCustomer): Summary {
-  return [e.customer.version, e.consents.map((c) => c.id), e.consents.filter(isStandingMarketing)];
+  const versions: Record<string, number> = {};
+  for (const c of e.consents) versions[c.id] = c.version;
+  return [e.customer.version, versions, e.consents.filter(isStandingMarketing)];
 }
 
 /** A stored bucket, decoded; an absent bucket (null) is empty. */
@@ -252,20 +297,6 @@ function decodeCustomers(text: string | null): Map<string, CachedCustomer> {
   return m;
 }
 const decodeObject = <T>(text: string | null) => (text === null ? {} : JSON.parse(text)) as Record<string, T>;
-const own = Object.prototype.hasOwnProperty;
-
-/** The keys a record's identifiers stand for, in lookup order: CRM ref, account, phones, emails. */
-function keysOf(ids: RecordIdentifiers): string[] {
-  const keys: string[] = [];
-  if (ids.crmId) keys.push(crmKey(ids.crm, ids.crmId));
-  if (ids.accountNumber?.trim()) keys.push(accountKey(ids.accountNumber));
-  for (const raw of ids.phones) {
-    const p = normalizePhone(raw);
-    if (p) keys.push(phoneKey(p));
-  }
-  for (const raw of ids.emails) keys.push(emailKey(raw));
-  return keys;
-}
 
 type EntityOp<T> = { op: 'upsert'; version: number; data: T } | { op: 'tombstone'; version: number };
 
@@ -394,6 +425,17 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
     return out;
   }
 
+  /** Summaries of these customers from the buckets, as a lookup function (null: not in the buckets). */
+  async function summariesOf(ids: string[]): Promise<(id: string) => Summary | null> {
+    if (!layout) return () => null;
+    const bits = layout.bits;
+    const buckets = await readBuckets(db.summaryBuckets, summaryCache, [...new Set(ids.map((id) => bucketOf(id, bits)))], decodeObject<Summary>);
+    return (id) => {
+      const obj = buckets.get(bucketOf(id, bits));
+      return obj && own.call(obj, id) ? obj[id]! : null;
+    };
+  }
+
   /** The one customer (merged) a key names, or null when none or more than one. */
   async function resolve(key: string, baseIds: string[]): Promise<CachedCustomer | null> {
     const candidates = new Set(baseIds);
@@ -406,7 +448,7 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
   }
 
   async function find(ids: RecordIdentifiers): Promise<CachedCustomer | null> {
-    for (const key of keysOf(ids)) {
+    for (const key of recordKeys(ids)) {
       const base = await baseIdsOf([key]);
       const found = await resolve(key, base.get(key) ?? []);
       if (found) return found;
@@ -434,21 +476,49 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
     await db.summaryBuckets.put({ b, text: JSON.stringify(summaries) });
   }
 
+  /** Empties every table but keeps the generation counter, so no handle mistakes the new state for one it decoded. */
   async function clearAll() {
-    await Promise.all(all.map((t) => t.clear()));
+    await Promise.all(all.filter((t) => t !== db.syncState).map((t) => t.clear()));
+    await db.syncState.where('key').notEqual('generation').delete();
   }
 
   return {
-    async applyChanges(changes, cursor) {
-      const mine = changes.filter((ch) => ch.entity === 'customer' || ch.entity === 'consent');
+    async applyChanges(changes, cursor, opts) {
+      let mine = changes.filter((ch) => ch.entity === 'customer' || ch.entity === 'consent');
       const g = await db.transaction('rw', all, async () => {
         await fresh();
+        if (opts?.heldOnly) {
+          // Only the overlay holds customers in this mode (it is never compacted).
+          mine = mine.filter((ch) =>
+            ch.entity === 'customer'
+              ? overlay.customers.has(ch.id)
+              : ch.op === 'upsert'
+                ? overlay.customers.has((ch.data as Consent).customerId)
+                : overlay.consents.has(ch.id),
+          );
+        }
         await applySmallTables(db, changes);
         if (mine.length) await db.overlay.add({ changes: mine });
         await db.syncState.put({ key: 'cursor', value: cursor });
         return bump();
       });
       for (const ch of mine) overlay.add(ch);
+      generation = g;
+    },
+
+    async hold(entries) {
+      const changes: Change[] = [];
+      for (const { customer, consents } of entries) {
+        changes.push({ op: 'upsert', entity: 'customer', id: customer.id, version: customer.version, data: customer });
+        for (const c of consents) changes.push({ op: 'upsert', entity: 'consent', id: c.id, version: c.version, data: c });
+      }
+      if (!changes.length) return;
+      const g = await db.transaction('rw', bucketTables, async () => {
+        await fresh();
+        await db.overlay.add({ changes });
+        return bump();
+      });
+      for (const ch of changes) overlay.add(ch);
       generation = g;
     },
 
@@ -515,54 +585,33 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
 
     approvalsMany(list) {
       return read(async () => {
-        const rowKeys = list.map(keysOf);
+        const rowKeys = list.map(recordKeys);
         const base = await baseIdsOf([...new Set(rowKeys.flat())]);
-        // Which customer each row names: base ids are trusted for customers the overlay does not
-        // touch (the identifier buckets were written with them); others are checked against the
-        // overlay's version of the customer.
-        const bits = layout?.bits ?? 0;
-        const named = rowKeys.map((keys) => {
+        const candidates = new Set<string>();
+        for (const ids of base.values()) for (const id of ids) candidates.add(id);
+        for (const keys of rowKeys) for (const k of keys) for (const id of overlay.keys.get(k) ?? []) candidates.add(id);
+        const summaryOf = await summariesOf([...candidates]);
+        // Is `id` named by `key`? The buckets (fromBase: listed in the key's identifier bucket)
+        // unless the overlay holds a version of the customer at least as new.
+        const named = (id: string, key: string, fromBase: boolean) => {
+          const op = overlay.customers.get(id);
+          const s = summaryOf(id);
+          if (!op || (s && op.version < s[0])) return fromBase && s !== null;
+          return op.op === 'upsert' && customerKeys(op.data).includes(key);
+        };
+        const approvals = new Map<string, MarketingApprovals | null>();
+        return rowKeys.map((keys) => {
           for (const key of keys) {
             const ids = new Set<string>();
-            for (const id of base.get(key) ?? []) {
-              const op = overlay.customers.get(id);
-              if (!op || (op.op === 'upsert' && customerKeys(op.data).includes(key))) ids.add(id);
-            }
-            for (const id of overlay.keys.get(key) ?? []) {
-              const op = overlay.customers.get(id);
-              if (op?.op === 'upsert' && customerKeys(op.data).includes(key)) ids.add(id);
-            }
-            if (ids.size === 1) return [...ids][0]!;
+            for (const id of base.get(key) ?? []) if (named(id, key, true)) ids.add(id);
+            for (const id of overlay.keys.get(key) ?? []) if (named(id, key, false)) ids.add(id);
+            if (ids.size !== 1) continue; // none, or ambiguous: try the next identifier
+            const id = [...ids][0]!;
+            if (!approvals.has(id)) approvals.set(id, overlay.approvalsOver(id, summaryOf(id)));
+            return approvals.get(id)!;
           }
           return null;
         });
-        const wanted = [...new Set(named.filter((id): id is string => id !== null))];
-        const summaries = layout
-          ? await readBuckets(db.summaryBuckets, summaryCache, [...new Set(wanted.map((id) => bucketOf(id, bits)))], decodeObject<Summary>)
-          : new Map<number, Record<string, Summary>>();
-        const approvals = new Map<string, MarketingApprovals | null>();
-        for (const id of wanted) {
-          const obj = layout ? summaries.get(bucketOf(id, bits))! : {};
-          const s = own.call(obj, id) ? obj[id]! : null;
-          if (!overlay.touches(id)) {
-            approvals.set(id, s ? { customerId: id, consents: s[2] } : null);
-            continue;
-          }
-          // The overlay changes this customer: merge as findCustomer would, on the summary's consents.
-          const op = overlay.customers.get(id);
-          let exists = !!s;
-          if (op && (!s || op.version >= s[0])) exists = op.op === 'upsert';
-          if (!exists) {
-            approvals.set(id, null);
-            continue;
-          }
-          const merged = overlay.merge(id, {
-            customer: (op?.op === 'upsert' ? op.data : { id, version: s?.[0] ?? 0 }) as Customer,
-            consents: s?.[2] ?? [],
-          });
-          approvals.set(id, { customerId: id, consents: (merged?.consents ?? []).filter(isStandingMarketing) });
-        }
-        return named.map((id) => (id === null ? null : (approvals.get(id) ?? null)));
       });
     },
 
@@ -571,30 +620,26 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
         if (countsMemo?.generation === generation) return countsMemo.value;
         let customers = layout?.customers ?? 0;
         let consents = layout?.consents ?? 0;
-        const touched = new Set([...overlay.customers.keys(), ...overlay.consentsOf.keys()]);
-        const bits = layout?.bits ?? 0;
-        const summaries = layout
-          ? await readBuckets(db.summaryBuckets, summaryCache, [...new Set([...touched].map((id) => bucketOf(id, bits)))], decodeObject<Summary>)
-          : new Map<number, Record<string, Summary>>();
+        const touched = [...new Set([...overlay.customers.keys(), ...overlay.consentsOf.keys()])];
+        const summaryOf = await summariesOf(touched);
+        const accounted = new Set<string>();
         for (const id of touched) {
-          const obj = layout ? summaries.get(bucketOf(id, bits))! : {};
-          const s = own.call(obj, id) ? obj[id]! : null;
-          const op = overlay.customers.get(id);
-          let exists = !!s;
-          if (op && (!s || op.version >= s[0])) exists = op.op === 'upsert';
+          const s = summaryOf(id);
           if (s) {
             customers -= 1;
-            consents -= s[1].length;
+            for (const cid in s[1]) {
+              consents -= 1;
+              accounted.add(cid);
+            }
           }
-          if (!exists) continue;
+          for (const cid of overlay.consentsOf.get(id) ?? []) accounted.add(cid);
+          if (!overlay.existsOver(id, s)) continue;
           customers += 1;
-          const ids = new Set((s?.[1] ?? []).filter((c) => !overlay.consents.has(c)));
-          for (const cid of overlay.consentsOf.get(id) ?? []) {
-            const o = overlay.consents.get(cid)!;
-            if (o.op === 'upsert' && o.data.customerId === id) ids.add(cid);
-          }
-          consents += ids.size;
+          consents += overlay.consentIdsOver(id, s).size;
         }
+        // A consent tombstone names no customer: one not seen above belonged to a customer the
+        // overlay does not otherwise change (the backend tombstones only what existed).
+        for (const [cid, op] of overlay.consents) if (op.op === 'tombstone' && !accounted.has(cid)) consents -= 1;
         const value = { customers, consents };
         countsMemo = { generation, value };
         return value;

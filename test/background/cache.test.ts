@@ -1,0 +1,853 @@
+// The customer cache (entrypoints/background/cache.ts) on its own: snapshot pages, change pages,
+// lookups, list scrubs (approvalsMany), counts, compaction and several handles on one database.
+// Pages are built the way the backend builds them (lib/buckets.ts) and parsed with the same
+// schemas the sync engine parses them with.
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { openCustomerCache, type CachedCustomer, type CustomerCache, type MarketingApprovals } from '@/entrypoints/background/cache';
+import { Change, SnapshotCustomersPage, SnapshotIdentifiersPage } from '@/lib/api';
+import { bucketOf, customerKeys } from '@/lib/buckets';
+import { Customer, type Consent, type ConsentInput, type CustomerInput } from '@/lib/schemas';
+import type { RecordIdentifiers } from '@/lib/snapshot';
+import { consent, customer, tomb, up } from './helpers';
+
+// ---- building pages ----
+
+type BaseEntry = { customer: CustomerInput; consents?: ConsentInput[] };
+type Pages = [SnapshotCustomersPage, SnapshotCustomersPage, SnapshotIdentifiersPage, SnapshotIdentifiersPage];
+
+const V = 5; // the version every snapshot row carries; changes use higher (or, on purpose, lower) ones
+
+/** A customer as the snapshot holds it: version V, consents at version V. */
+const base = (n: number, over: Partial<CustomerInput> = {}, consents: ConsentInput[] = []): BaseEntry => ({
+  customer: customer(n, { version: V, ...over }),
+  consents: consents.map((c) => ({ version: V, ...c })),
+});
+
+/**
+ * A complete snapshot of `entries` in a 2^bits layout: customers in two pages (buckets [0, half)
+ * and [half, 2^bits)), then identifiers in two pages, each parsed as the sync engine parses it.
+ */
+function snapshotPages(
+  entries: BaseEntry[],
+  opts: { bits?: number; cursors?: [string, string, string, string]; others?: unknown[] } = {},
+): Pages {
+  const bits = opts.bits ?? 3;
+  const size = 2 ** bits;
+  const half = size / 2;
+  const [k1, k2, k3, k4] = opts.cursors ?? ['snap-1', 'snap-2', 'snap-3', 'snap-4'];
+  return [
+    customersPage(entries, bits, 0, half, k1, opts.others ?? []),
+    customersPage(entries, bits, half, size, k2),
+    identifiersPage(entries, bits, 0, half, k3),
+    identifiersPage(entries, bits, half, size, k4),
+  ];
+}
+
+function customersPage(entries: BaseEntry[], bits: number, from: number, to: number, cursor: string, others: unknown[] = []) {
+  const buckets: { b: number; customers: unknown[] }[] = [];
+  for (let b = from; b < to; b++) {
+    const customers = entries
+      .filter((e) => bucketOf(e.customer.id!, bits) === b)
+      .map((e) => ({ customer: e.customer, consents: e.consents ?? [] }));
+    if (customers.length) buckets.push({ b, customers });
+  }
+  return SnapshotCustomersPage.parse({ phase: 'customers', bits, from, to, done: to === 2 ** bits, cursor, buckets, others });
+}
+
+function identifiersPage(entries: BaseEntry[], bits: number, from: number, to: number, cursor: string) {
+  const byBucket = new Map<number, [string, string][]>();
+  for (const e of entries) {
+    const c = Customer.parse(e.customer); // keys of the customer as stored (emails normalized)
+    for (const key of customerKeys(c)) {
+      const b = bucketOf(key, bits);
+      if (b < from || b >= to) continue;
+      if (!byBucket.has(b)) byBucket.set(b, []);
+      byBucket.get(b)!.push([key, c.id]);
+    }
+  }
+  const buckets = [...byBucket].sort(([a], [b]) => a - b).map(([b, keys]) => ({ b, keys }));
+  return SnapshotIdentifiersPage.parse({ phase: 'identifiers', bits, from, to, done: to === 2 ** bits, cursor, buckets });
+}
+
+const changes = (list: unknown[]) => z.array(Change).parse(list);
+
+const ids = (over: Partial<RecordIdentifiers> = {}): RecordIdentifiers => ({
+  crm: 'demo-crm',
+  crmId: null,
+  accountNumber: null,
+  phones: [],
+  emails: [],
+  ...over,
+});
+
+// ---- handles ----
+
+let seq = 0;
+const opened: CustomerCache[] = [];
+const newName = () => `cache-test-${++seq}-${Math.random().toString(36).slice(2)}`;
+function open(name: string) {
+  const cache = openCustomerCache(name);
+  opened.push(cache);
+  return cache;
+}
+afterEach(() => {
+  for (const c of opened.splice(0)) c.close();
+});
+
+async function applyAll(cache: CustomerCache, pages: readonly (SnapshotCustomersPage | SnapshotIdentifiersPage)[]) {
+  for (const p of pages) await cache.applySnapshotPage(p);
+}
+
+// ---- the world most tests start from ----
+
+const SHARED_PHONE = '+14075559999';
+const MOVED_PHONE = '+14075550009';
+
+/**
+ * Ten customers, eight consents:
+ *   c1  k1 marketing/standing opt_in, k2 third_party opt_in
+ *   c2  k3 marketing/standing none          (flipped to opt_in by CHANGES)
+ *   c3  k4 marketing/call opt_in, email Mixed.Case@Example.com
+ *   c4  account ACCT-44, no consents
+ *   c5  k5 marketing/standing opt_in; shares account SHARED-1 and phone SHARED_PHONE with c6
+ *   c6  shares account SHARED-1 and SHARED_PHONE with c5, own phone +14075550006
+ *   c7  k6 marketing/standing opt_in, k7 new_carrier opt_in (tombstoned by CHANGES)
+ *   c8  (renamed by CHANGES)
+ *   c9  k8 marketing/standing opt_out_effective, phones MOVED_PHONE and +14075558888 (MOVED_PHONE goes to c10)
+ *   c10
+ */
+function world(): BaseEntry[] {
+  return [
+    base(1, {}, [consent(1, 'c1'), consent(2, 'c1', { purpose: 'third_party' })]),
+    base(2, {}, [consent(3, 'c2', { state: 'none', method: null })]),
+    base(3, { emails: ['Mixed.Case@Example.com'] }, [consent(4, 'c3', { scope: 'call', callId: 'call-1', method: 'oral' })]),
+    base(4, { accountNumber: 'ACCT-44' }),
+    base(5, { accountNumber: 'SHARED-1', phones: [SHARED_PHONE] }, [consent(5, 'c5')]),
+    base(6, { accountNumber: 'SHARED-1', phones: [SHARED_PHONE, '+14075550006'] }),
+    base(7, {}, [consent(6, 'c7'), consent(7, 'c7', { purpose: 'new_carrier' })]),
+    base(8),
+    base(9, { phones: [MOVED_PHONE, '+14075558888'] }, [consent(8, 'c9', { state: 'opt_out_effective', method: null })]),
+    base(10),
+  ];
+}
+const WORLD_COUNTS = { customers: 10, consents: 8 };
+const POLICY_CHANGE = up('policy', { id: 'current', approvalMode: 'opt_out_allowed' } as never, 3);
+
+/** The changes of test 4, in one page. */
+const CHANGES = () =>
+  changes([
+    up('customer', customer(8, { name: 'Renamed Eight' }), V + 2), // rename
+    up('customer', customer(9, { phones: ['+14075558888'] }), V + 1), // MOVED_PHONE leaves c9 ...
+    up('customer', customer(10, { phones: ['+14075550010', MOVED_PHONE] }), V + 1), // ... for c10
+    up('customer', customer(11, { emails: ['new.eleven@example.com'] }), 1), // new, only in the changes
+    up('consent', consent(9, 'c11'), 1),
+    tomb('customer', 'c7', V + 1), // gone, with its two consents
+    up('consent', consent(3, 'c2', { state: 'opt_in', method: 'electronic' }), V + 1), // none -> opt_in
+    up('consent', consent(10, 'c4'), 1), // a new consent for a base customer
+    up('consent', consent(5, 'c5', { scope: 'call', callId: 'call-9', method: 'oral' }), V + 1), // no longer standing
+    up('customer', customer(8, { name: 'Stale Eight' }), V + 1), // older than the rename: ignored
+  ]);
+
+async function snapshotWorld(name = newName(), others: unknown[] = [POLICY_CHANGE]) {
+  const cache = open(name);
+  await applyAll(cache, snapshotPages(world(), { others }));
+  return cache;
+}
+
+/** Rows a list scrub might send: base-only, changed, new, tombstoned, ambiguous and unknown. */
+const ROWS: RecordIdentifiers[] = [
+  ids({ crmId: 'crm-1' }), // base only
+  ids({ emails: ['MIXED.case@example.com'] }), // base only, call-scoped consent
+  ids({ accountNumber: 'ACCT-44' }), // base customer, new consent in the overlay
+  ids({ phones: ['(407) 555-0002'] }), // consent flipped
+  ids({ crmId: 'crm-8' }), // renamed
+  ids({ phones: [MOVED_PHONE] }), // moved phone: c10 now
+  ids({ phones: ['+14075558888'] }), // c9 by the phone it kept
+  ids({ accountNumber: 'A-1009' }), // c9 by account
+  ids({ emails: ['new.eleven@example.com'] }), // new customer
+  ids({ crmId: 'crm-7' }), // tombstoned
+  ids({ phones: ['+14075550007'] }), // tombstoned, by phone
+  ids({ phones: [SHARED_PHONE] }), // ambiguous only
+  ids({ accountNumber: 'SHARED-1' }), // ambiguous only
+  ids({ accountNumber: 'SHARED-1', phones: [SHARED_PHONE], emails: ['customer5@example.com'] }), // falls through to email
+  ids({ accountNumber: 'SHARED-1', phones: ['+1 (407) 555-0006'] }), // falls through to phone
+  ids({ crmId: 'crm-5' }), // c5, consent no longer standing
+  ids({ crmId: 'nope', phones: ['+19995550000'], emails: ['nobody@example.com'] }), // unknown
+  ids({ crm: 'other-crm', crmId: 'crm-1' }), // unknown: the CRM ref is per CRM
+  ids(), // nothing to look up by
+];
+
+const standingMarketing = (c: Consent) => c.purpose === 'marketing' && c.scope === 'standing';
+const byId = <T extends { id: string }>(list: readonly T[]) => [...list].sort((a, b) => a.id.localeCompare(b.id));
+
+/** Everything a user could notice, for `rows`. */
+async function observe(cache: CustomerCache, rows: RecordIdentifiers[] = ROWS) {
+  const found: (CachedCustomer | null)[] = [];
+  for (const r of rows) found.push(await cache.findCustomer(r));
+  const approvals = await cache.approvalsMany(rows);
+  const streamed: CachedCustomer[] = [];
+  const streamedCount = await cache.streamAll((e) => {
+    streamed.push(e);
+  });
+  return {
+    found: found.map(normalize),
+    approvals: approvals.map((a) => (a ? { customerId: a.customerId, consents: byId(a.consents) } : null)),
+    counts: await cache.counts(),
+    cursor: await cache.cursor(),
+    streamed: byIdOfCustomer(streamed.map((e) => normalize(e)!)),
+    streamedCount,
+  };
+}
+const normalize = (e: CachedCustomer | null) => (e ? { customer: e.customer, consents: byId(e.consents) } : null);
+const byIdOfCustomer = (list: CachedCustomer[]) => [...list].sort((a, b) => a.customer.id.localeCompare(b.customer.id));
+
+/** approvalsMany answers, row by row, what findCustomer answers, restricted to standing marketing consents. */
+async function expectApprovalsAgree(cache: CustomerCache, rows: RecordIdentifiers[]) {
+  const approvals = await cache.approvalsMany(rows);
+  expect(approvals).toHaveLength(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const found = await cache.findCustomer(rows[i]!);
+    const expected: MarketingApprovals | null = found
+      ? { customerId: found.customer.id, consents: byId(found.consents.filter(standingMarketing)) }
+      : null;
+    const got = approvals[i] ? { customerId: approvals[i]!.customerId, consents: byId(approvals[i]!.consents) } : null;
+    expect(got, `row ${i}: ${JSON.stringify(rows[i])}`).toEqual(expected);
+  }
+  return approvals;
+}
+
+const idOf = (e: CachedCustomer | null) => e?.customer.id ?? null;
+
+// ---- tests ----
+
+describe('customer cache: snapshot', () => {
+  it('applies a complete snapshot: cursor, progress, lookups by every identifier, counts and policy', async () => {
+    const cache = open(newName());
+    expect(await cache.cursor()).toBeNull();
+    expect(await cache.snapshotProgress()).toBeNull();
+    expect(await cache.counts()).toEqual({ customers: 0, consents: 0 });
+    expect(await cache.getPolicy()).toBeNull();
+    expect(await cache.findCustomer(ids({ crmId: 'crm-1' }))).toBeNull();
+
+    const [c1, c2, i1, i2] = snapshotPages(world(), { others: [POLICY_CHANGE] });
+    // every page has something in it (otherwise this test proves less than it says)
+    expect(c1.buckets.length && c2.buckets.length && i1.buckets.length && i2.buckets.length).toBeTruthy();
+
+    await cache.applySnapshotPage(c1);
+    expect(await cache.cursor()).toBeNull();
+    expect(await cache.snapshotProgress()).toEqual({ bits: 3, cursor: 'snap-1', phase: 'customers', next: 4 });
+
+    await cache.applySnapshotPage(c2);
+    expect(await cache.cursor()).toBeNull();
+    expect(await cache.snapshotProgress()).toEqual({ bits: 3, cursor: 'snap-1', phase: 'identifiers', next: 0 });
+
+    await cache.applySnapshotPage(i1);
+    expect(await cache.cursor()).toBeNull();
+    expect(await cache.snapshotProgress()).toEqual({ bits: 3, cursor: 'snap-1', phase: 'identifiers', next: 4 });
+
+    await cache.applySnapshotPage(i2);
+    expect(await cache.snapshotProgress()).toBeNull();
+    expect(await cache.cursor()).toBe('snap-1'); // the FIRST page's cursor, not the last one's
+
+    // CRM ref
+    const one = await cache.findCustomer(ids({ crmId: 'crm-1' }));
+    expect(one?.customer).toMatchObject({ id: 'c1', name: 'Customer 1', version: V, accountNumber: 'A-1001' });
+    expect(byId(one!.consents).map((c) => [c.id, c.purpose, c.state])).toEqual([
+      ['k1', 'marketing', 'opt_in'],
+      ['k2', 'third_party', 'opt_in'],
+    ]);
+    expect(await cache.findCustomer(ids({ crm: 'other-crm', crmId: 'crm-1' }))).toBeNull();
+    // account number (trimmed)
+    expect(idOf(await cache.findCustomer(ids({ accountNumber: 'ACCT-44' })))).toBe('c4');
+    expect(idOf(await cache.findCustomer(ids({ accountNumber: '  ACCT-44 ' })))).toBe('c4');
+    // phone, in any spelling normalizePhone accepts
+    for (const p of ['+14075550002', '(407) 555-0002', '407.555.0002', '1-407-555-0002', '+1 407 555 0002', 'tel:+14075550002']) {
+      expect(idOf(await cache.findCustomer(ids({ phones: [p] }))), p).toBe('c2');
+    }
+    // email, any case
+    for (const e of ['mixed.case@example.com', 'MIXED.CASE@EXAMPLE.COM', ' Mixed.Case@Example.com ']) {
+      expect(idOf(await cache.findCustomer(ids({ emails: [e] }))), e).toBe('c3');
+    }
+    expect(idOf(await cache.findCustomer(ids({ emails: ['CUSTOMER1@Example.COM'] })))).toBe('c1');
+    // every customer by each of its identifiers
+    for (const n of [1, 2, 3, 4, 7, 8, 9, 10]) {
+      const e = world()[n - 1]!.customer;
+      expect(idOf(await cache.findCustomer(ids({ crmId: `crm-${n}` })))).toBe(`c${n}`);
+      expect(idOf(await cache.findCustomer(ids({ accountNumber: e.accountNumber })))).toBe(`c${n}`);
+      expect(idOf(await cache.findCustomer(ids({ phones: [e.phones![0]!] })))).toBe(`c${n}`);
+      expect(idOf(await cache.findCustomer(ids({ emails: [e.emails![0]!] })))).toBe(`c${n}`);
+    }
+    // unknown identifiers
+    expect(await cache.findCustomer(ids({ crmId: 'crm-999' }))).toBeNull();
+    expect(await cache.findCustomer(ids({ accountNumber: 'NOPE' }))).toBeNull();
+    expect(await cache.findCustomer(ids({ phones: ['+19995550000'] }))).toBeNull();
+    expect(await cache.findCustomer(ids({ phones: ['call me maybe'] }))).toBeNull();
+    expect(await cache.findCustomer(ids({ emails: ['nobody@example.com'] }))).toBeNull();
+    expect(await cache.findCustomer(ids())).toBeNull();
+
+    expect(await cache.counts()).toEqual(WORLD_COUNTS);
+    expect(await cache.getPolicy()).toMatchObject({ approvalMode: 'opt_out_allowed', callIdleMinutes: 30 });
+
+    // findMany answers what findCustomer answers, in order
+    const many = await cache.findMany(ROWS);
+    for (let i = 0; i < ROWS.length; i++) expect(normalize(many[i]!)).toEqual(normalize(await cache.findCustomer(ROWS[i]!)));
+  });
+
+  it('a shared identifier matches nobody, but the lookup falls through to the next identifier', async () => {
+    const cache = await snapshotWorld();
+    expect(await cache.findCustomer(ids({ phones: [SHARED_PHONE] }))).toBeNull();
+    expect(await cache.findCustomer(ids({ phones: ['(407) 555-9999'] }))).toBeNull();
+    expect(await cache.findCustomer(ids({ accountNumber: 'SHARED-1' }))).toBeNull();
+    // account ambiguous -> phone ambiguous -> email unique
+    const five = await cache.findCustomer(ids({ accountNumber: 'SHARED-1', phones: [SHARED_PHONE], emails: ['customer5@example.com'] }));
+    expect(five?.customer.id).toBe('c5');
+    expect(five?.consents.map((c) => c.id)).toEqual(['k5']);
+    // account ambiguous -> the first phone ambiguous -> the second phone unique
+    expect(idOf(await cache.findCustomer(ids({ accountNumber: 'SHARED-1', phones: [SHARED_PHONE, '4075550006'] })))).toBe('c6');
+    // an ambiguous identifier does not block a CRM ref that comes first
+    expect(idOf(await cache.findCustomer(ids({ crmId: 'crm-6', phones: [SHARED_PHONE] })))).toBe('c6');
+    // nothing unique at all
+    expect(await cache.findCustomer(ids({ accountNumber: 'SHARED-1', phones: [SHARED_PHONE], emails: ['nobody@example.com'] }))).toBeNull();
+
+    const approvals = await expectApprovalsAgree(cache, [
+      ids({ phones: [SHARED_PHONE] }),
+      ids({ accountNumber: 'SHARED-1', phones: [SHARED_PHONE], emails: ['customer5@example.com'] }),
+      ids({ accountNumber: 'SHARED-1', phones: [SHARED_PHONE, '4075550006'] }),
+    ]);
+    expect(approvals.map((a) => a?.customerId ?? null)).toEqual([null, 'c5', 'c6']);
+  });
+
+  it('throws on snapshot pages out of order and changes nothing', async () => {
+    const cache = open(newName());
+    const [c1, c2, i1, i2] = snapshotPages(world(), { others: [POLICY_CHANGE] });
+
+    // nothing started: only the customers page from bucket 0 may come
+    await expect(cache.applySnapshotPage(i1)).rejects.toThrow(/out of order/);
+    await expect(cache.applySnapshotPage(c2)).rejects.toThrow(/out of order/);
+    expect(await cache.snapshotProgress()).toBeNull();
+    expect(await cache.counts()).toEqual({ customers: 0, consents: 0 });
+    expect(await cache.getPolicy()).toBeNull();
+
+    await cache.applySnapshotPage(c1);
+    const progress = { bits: 3, cursor: 'snap-1', phase: 'customers', next: 4 };
+    expect(await cache.snapshotProgress()).toEqual(progress);
+    const countsAfterFirst = await cache.counts();
+    expect(countsAfterFirst.customers).toBeGreaterThan(0);
+
+    // identifiers before the customers are done
+    await expect(cache.applySnapshotPage(i1)).rejects.toThrow(/out of order/);
+    // a customers page with the wrong `from` (6 instead of 4)
+    await expect(cache.applySnapshotPage(customersPage(world(), 3, 6, 8, 'snap-x'))).rejects.toThrow(/out of order/);
+    // a customers page repeating one already applied
+    await expect(cache.applySnapshotPage(customersPage(world(), 3, 2, 4, 'snap-x'))).rejects.toThrow(/out of order/);
+    // the right `from` but the wrong layout: 2^2 buckets instead of 2^3
+    await expect(cache.applySnapshotPage(customersPage(world(), 2, 2, 4, 'snap-x'))).rejects.toThrow(/out of order/);
+    // the right `from` but the wrong layout: 2^4 buckets
+    await expect(cache.applySnapshotPage(customersPage(world(), 4, 4, 16, 'snap-x'))).rejects.toThrow(/out of order/);
+
+    expect(await cache.snapshotProgress()).toEqual(progress);
+    expect(await cache.counts()).toEqual(countsAfterFirst);
+    expect(await cache.cursor()).toBeNull();
+
+    // the snapshot still completes with the right pages
+    await cache.applySnapshotPage(c2);
+    // an identifiers page with the wrong `from`, and one with the wrong bits
+    await expect(cache.applySnapshotPage(i2)).rejects.toThrow(/out of order/);
+    await expect(cache.applySnapshotPage(identifiersPage(world(), 2, 0, 2, 'snap-x'))).rejects.toThrow(/out of order/);
+    expect(await cache.snapshotProgress()).toEqual({ ...progress, phase: 'identifiers', next: 0 });
+    await cache.applySnapshotPage(i1);
+    await cache.applySnapshotPage(i2);
+    expect(await cache.cursor()).toBe('snap-1');
+    expect(await cache.counts()).toEqual(WORLD_COUNTS);
+
+    // after completion: neither phase continues
+    const before = await observe(cache);
+    await expect(cache.applySnapshotPage(i2)).rejects.toThrow(/out of order/);
+    await expect(cache.applySnapshotPage(identifiersPage(world(), 3, 0, 4, 'snap-x'))).rejects.toThrow(/out of order/);
+    await expect(cache.applySnapshotPage(c2)).rejects.toThrow(/out of order/);
+    expect(await cache.snapshotProgress()).toBeNull();
+    expect(await observe(cache)).toEqual(before);
+    expect(await cache.getPolicy()).toMatchObject({ approvalMode: 'opt_out_allowed' });
+  });
+
+  it('a customers page from bucket 0 starts over and replaces everything held', async () => {
+    const name = newName();
+    const cache = await snapshotWorld(name);
+    await cache.applyChanges(CHANGES(), 'chg-1');
+    const smaller = [base(1, { name: 'Re-synced One' }), base(20, {}, [consent(20, 'c20')])];
+    const pages = snapshotPages(smaller, { bits: 2, cursors: ['re-1', 're-2', 're-3', 're-4'] });
+    await cache.applySnapshotPage(pages[0]);
+    expect(await cache.cursor()).toBeNull();
+    expect(await cache.snapshotProgress()).toEqual({ bits: 2, cursor: 're-1', phase: 'customers', next: 2 });
+    await applyAll(cache, pages.slice(1));
+    expect(await cache.cursor()).toBe('re-1');
+    expect((await cache.findCustomer(ids({ crmId: 'crm-1' })))?.customer.name).toBe('Re-synced One');
+    expect(idOf(await cache.findCustomer(ids({ crmId: 'crm-20' })))).toBe('c20');
+    expect(await cache.findCustomer(ids({ crmId: 'crm-8' }))).toBeNull(); // not in the new snapshot
+    expect(await cache.findCustomer(ids({ emails: ['new.eleven@example.com'] }))).toBeNull(); // overlay gone too
+    expect(await cache.getPolicy()).toBeNull(); // the new first page sent no policy
+  });
+});
+
+describe('customer cache: changes over a snapshot', () => {
+  it('renames, moves a phone, adds, tombstones, flips a consent and ignores an older version', async () => {
+    const cache = await snapshotWorld();
+
+    // a customer tombstone on its own: counts drop by it and its two consents
+    await cache.applyChanges(changes([tomb('customer', 'c7', V + 1)]), 'chg-0');
+    expect(await cache.cursor()).toBe('chg-0');
+    expect(await cache.findCustomer(ids({ crmId: 'crm-7' }))).toBeNull();
+    expect(await cache.findCustomer(ids({ phones: ['+14075550007'] }))).toBeNull();
+    expect(await cache.findCustomer(ids({ emails: ['customer7@example.com'] }))).toBeNull();
+    expect(await cache.counts()).toEqual({ customers: 9, consents: 6 });
+
+    await cache.applyChanges(CHANGES(), 'chg-1');
+    expect(await cache.cursor()).toBe('chg-1');
+
+    // rename (the older "Stale Eight" that came after it is ignored)
+    const eight = await cache.findCustomer(ids({ crmId: 'crm-8' }));
+    expect(eight?.customer).toMatchObject({ id: 'c8', name: 'Renamed Eight', version: V + 2 });
+
+    // the moved phone finds c10 only; c9 is still found by everything else it has
+    expect(idOf(await cache.findCustomer(ids({ phones: [MOVED_PHONE] })))).toBe('c10');
+    expect(idOf(await cache.findCustomer(ids({ phones: ['(407) 555-0009'] })))).toBe('c10');
+    expect(idOf(await cache.findCustomer(ids({ phones: ['+14075550010'] })))).toBe('c10');
+    expect(idOf(await cache.findCustomer(ids({ phones: ['+14075558888'] })))).toBe('c9');
+    expect(idOf(await cache.findCustomer(ids({ crmId: 'crm-9' })))).toBe('c9');
+    expect(idOf(await cache.findCustomer(ids({ accountNumber: 'A-1009' })))).toBe('c9');
+    expect(idOf(await cache.findCustomer(ids({ emails: ['customer9@example.com'] })))).toBe('c9');
+    const nine = await cache.findCustomer(ids({ crmId: 'crm-9' }));
+    expect(nine?.customer.phones).toEqual(['+14075558888']);
+    expect(nine?.consents.map((c) => c.id)).toEqual(['k8']); // its consents stay with it
+
+    // a new customer only in the changes, with its consent
+    const eleven = await cache.findCustomer(ids({ emails: ['NEW.Eleven@example.com'] }));
+    expect(eleven?.customer).toMatchObject({ id: 'c11', version: 1 });
+    expect(eleven?.consents.map((c) => [c.id, c.state])).toEqual([['k9', 'opt_in']]);
+    expect(idOf(await cache.findCustomer(ids({ crmId: 'crm-11' })))).toBe('c11');
+    expect(idOf(await cache.findCustomer(ids({ phones: ['407-555-0011'] })))).toBe('c11');
+
+    // a consent flipped from none to opt_in
+    const two = await cache.findCustomer(ids({ phones: ['(407) 555-0002'] }));
+    expect(two?.consents).toHaveLength(1);
+    expect(two?.consents[0]).toMatchObject({ id: 'k3', state: 'opt_in', method: 'electronic', version: V + 1 });
+
+    // a new consent for a base customer; a consent that changed scope
+    expect(byId((await cache.findCustomer(ids({ accountNumber: 'ACCT-44' })))!.consents).map((c) => c.id)).toEqual(['k10']);
+    expect((await cache.findCustomer(ids({ crmId: 'crm-5' })))?.consents).toEqual([
+      expect.objectContaining({ id: 'k5', scope: 'call', callId: 'call-9' }),
+    ]);
+
+    // an older version of the tombstoned customer does not bring it back
+    await cache.applyChanges(changes([up('customer', customer(7), V)]), 'chg-2');
+    expect(await cache.findCustomer(ids({ crmId: 'crm-7' }))).toBeNull();
+
+    // an older version than the snapshot's, of a base customer, is ignored
+    await cache.applyChanges(changes([up('customer', customer(4, { accountNumber: 'ACCT-44', name: 'Stale Four' }), V - 2)]), 'chg-3');
+    expect((await cache.findCustomer(ids({ accountNumber: 'ACCT-44' })))?.customer).toMatchObject({ name: 'Customer 4', version: V });
+    // an older consent version than the one held is ignored
+    await cache.applyChanges(changes([up('consent', consent(3, 'c2', { state: 'denied' }), V)]), 'chg-4');
+    expect((await cache.findCustomer(ids({ crmId: 'crm-2' })))?.consents[0]).toMatchObject({ state: 'opt_in' });
+    // an older rename of c8 arriving on a later page is ignored too
+    await cache.applyChanges(changes([up('customer', customer(8, { name: 'Older Eight' }), V + 1)]), 'chg-5');
+    expect((await cache.findCustomer(ids({ crmId: 'crm-8' })))?.customer.name).toBe('Renamed Eight');
+
+    // c7 and its consents gone; c11 and k9, k10 new
+    expect(await cache.counts()).toEqual({ customers: 10, consents: 8 });
+    expect(await cache.cursor()).toBe('chg-5');
+  });
+
+  it('a customer tombstone, then a newer upsert, brings the customer back', async () => {
+    const cache = await snapshotWorld();
+    await cache.applyChanges(changes([tomb('customer', 'c1', V + 1)]), 'a');
+    expect(await cache.findCustomer(ids({ crmId: 'crm-1' }))).toBeNull();
+    await cache.applyChanges(changes([up('customer', customer(1, { name: 'Back' }), V + 2)]), 'b');
+    const one = await cache.findCustomer(ids({ crmId: 'crm-1' }));
+    expect(one?.customer.name).toBe('Back');
+    expect(one?.consents.map((c) => c.id).sort()).toEqual(['k1', 'k2']);
+    expect(await cache.counts()).toEqual(WORLD_COUNTS);
+  });
+
+  it('policy changes in a change page replace the snapshot policy', async () => {
+    const cache = await snapshotWorld();
+    await cache.applyChanges(changes([up('policy', { id: 'current', approvalMode: 'opt_in_only', callIdleMinutes: 10 } as never, 4)]), 'p');
+    expect(await cache.getPolicy()).toMatchObject({ approvalMode: 'opt_in_only', callIdleMinutes: 10 });
+    // an older one is ignored
+    await cache.applyChanges(changes([up('policy', { id: 'current', approvalMode: 'opt_out_allowed' } as never, 2)]), 'q');
+    expect(await cache.getPolicy()).toMatchObject({ approvalMode: 'opt_in_only' });
+  });
+});
+
+describe('customer cache: approvalsMany', () => {
+  it('agrees with findCustomer on base-only, changed, new, tombstoned, ambiguous and unknown rows', async () => {
+    const cache = await snapshotWorld();
+    await expectApprovalsAgree(cache, ROWS); // the snapshot alone
+    await cache.applyChanges(CHANGES(), 'chg-1');
+    const approvals = await expectApprovalsAgree(cache, ROWS);
+
+    // and not vacuously: what the rows name
+    expect(approvals.map((a) => a?.customerId ?? null)).toEqual([
+      'c1', 'c3', 'c4', 'c2', 'c8', 'c10', 'c9', 'c9', 'c11', null, null, null, null, 'c5', 'c6', 'c5', null, null, null,
+    ]);
+    const consentsOf = (i: number) => approvals[i]!.consents.map((c) => [c.id, c.state]);
+    expect(consentsOf(0)).toEqual([['k1', 'opt_in']]); // k2 is third_party
+    expect(consentsOf(1)).toEqual([]); // k4 is call-scoped
+    expect(consentsOf(2)).toEqual([['k10', 'opt_in']]); // new in the overlay
+    expect(consentsOf(3)).toEqual([['k3', 'opt_in']]); // flipped from none
+    expect(consentsOf(7)).toEqual([['k8', 'opt_out_effective']]);
+    expect(consentsOf(8)).toEqual([['k9', 'opt_in']]);
+    expect(consentsOf(13)).toEqual([]); // k5 became call-scoped
+
+    // the same rows in another order, and repeated, answer the same
+    const reversed = [...ROWS].reverse();
+    expect(await cache.approvalsMany(reversed)).toEqual([...approvals].reverse());
+    expect(await cache.approvalsMany([...ROWS, ...ROWS])).toEqual([...approvals, ...approvals]);
+    expect(await cache.approvalsMany([])).toEqual([]);
+  });
+
+  it('agrees with findCustomer on a cache that holds changes only (no snapshot)', async () => {
+    const cache = open(newName());
+    await cache.applyChanges(
+      changes([
+        up('customer', customer(1), 1),
+        up('consent', consent(1, 'c1'), 1),
+        up('customer', customer(2, { phones: [SHARED_PHONE] }), 1),
+        up('customer', customer(3, { phones: [SHARED_PHONE] }), 1),
+        up('consent', consent(2, 'c3', { state: 'revoked' }), 1),
+        up('customer', customer(4), 1),
+        tomb('customer', 'c4', 2),
+      ]),
+      'only-1',
+    );
+    const rows = [
+      ids({ crmId: 'crm-1' }),
+      ids({ phones: [SHARED_PHONE] }),
+      ids({ phones: [SHARED_PHONE], emails: ['customer3@example.com'] }),
+      ids({ crmId: 'crm-4' }),
+      ids({ crmId: 'crm-9' }),
+    ];
+    const approvals = await expectApprovalsAgree(cache, rows);
+    expect(approvals.map((a) => a?.customerId ?? null)).toEqual(['c1', null, 'c3', null, null]);
+    expect(await cache.counts()).toEqual({ customers: 3, consents: 2 });
+  });
+});
+
+describe('customer cache: compact', () => {
+  it('compact(0) folds the overlay into the buckets without changing any answer, for this and a new handle', async () => {
+    const name = newName();
+    const cache = await snapshotWorld(name);
+    await cache.applyChanges(CHANGES(), 'chg-1');
+    await cache.applyChanges(
+      changes([
+        up('customer', customer(6, { accountNumber: 'SHARED-1', phones: ['+14075550006'] }), V + 1), // SHARED_PHONE now c5's alone
+        up('customer', customer(12, { emails: ['customer1@example.com'] }), 1), // c1's email now shared
+        up('customer', customer(1, { name: 'One v2' }), V + 1),
+        tomb('consent', 'k2', V + 1), // of c1, which the overlay touches: compact places it
+      ]),
+      'chg-1b',
+    );
+    const rows = [
+      ...ROWS,
+      ids({ emails: ['customer1@example.com'] }), // ambiguous now
+      ids({ emails: ['customer1@example.com'], phones: ['+14075550001'] }),
+      ids({ crmId: 'crm-12' }),
+      ids({ crmId: 'crm-6' }),
+    ];
+    const before = await observe(cache, rows);
+    expect(before.counts).toEqual({ customers: 11, consents: 7 });
+    expect(before.streamedCount).toBe(11);
+    expect(before.found.map((f) => f?.customer.id ?? null).slice(-4)).toEqual([null, 'c1', 'c12', 'c6']);
+    expect(before.found[11]?.customer.id).toBe('c5'); // SHARED_PHONE alone: no longer ambiguous
+    expect(before.found[0]?.customer.name).toBe('One v2');
+    expect(before.found[0]?.consents.map((c) => c.id)).toEqual(['k1']);
+
+    expect(await cache.compact()).toBe(false); // the default threshold is far away
+    expect(await cache.compact(0)).toBe(true);
+    expect(await observe(cache, rows)).toEqual(before);
+    await expectApprovalsAgree(cache, rows);
+
+    const second = open(name);
+    expect(await observe(second, rows)).toEqual(before);
+    expect(await second.snapshotProgress()).toBeNull();
+
+    // the overlay is empty now: nothing left to fold
+    expect(await cache.compact(0)).toBe(false);
+
+    // changes after compacting apply over the new buckets
+    await cache.applyChanges(
+      changes([
+        up('customer', customer(10, { phones: ['+14075550010'] }), V + 2), // MOVED_PHONE leaves c10 too
+        up('customer', customer(9, { phones: [MOVED_PHONE, '+14075558888'] }), V + 2), // and goes back to c9
+      ]),
+      'chg-2',
+    );
+    expect(idOf(await cache.findCustomer(ids({ phones: [MOVED_PHONE] })))).toBe('c9');
+    expect(idOf(await second.findCustomer(ids({ phones: [MOVED_PHONE] })))).toBe('c9');
+    await expectApprovalsAgree(second, [...rows, ids({ phones: [MOVED_PHONE] })]);
+    const again = await observe(cache, rows);
+    expect(await cache.compact(0)).toBe(true);
+    expect(await observe(cache, rows)).toEqual(again);
+    expect(await observe(second, rows)).toEqual(again);
+  });
+
+  it('compact() works on a cache that never had a snapshot', async () => {
+    const name = newName();
+    const cache = open(name);
+    const feed = changes([
+      POLICY_CHANGE,
+      ...Array.from({ length: 12 }, (_, i) => up('customer', customer(i + 1), 1)),
+      up('customer', customer(13, { phones: ['+14075550001'] }), 1), // shares c1's phone
+      up('consent', consent(1, 'c1'), 1),
+      up('consent', consent(2, 'c2', { state: 'revoked' }), 1),
+      up('consent', consent(3, 'c3', { purpose: 'third_party' }), 1),
+      up('consent', consent(4, 'c4'), 1),
+      tomb('customer', 'c4', 2),
+      up('customer', customer(5, { name: 'Five v2', emails: ['five@example.com'] }), 2),
+    ]);
+    await cache.applyChanges(feed, 'only-1');
+    const rows = [
+      ...Array.from({ length: 14 }, (_, i) => ids({ crmId: `crm-${i + 1}` })),
+      ids({ phones: ['+14075550001'] }), // ambiguous
+      ids({ phones: ['+14075550001'], emails: ['customer1@example.com'] }),
+      ids({ emails: ['customer5@example.com'] }), // c5's old email
+      ids({ emails: ['FIVE@example.com'] }),
+    ];
+    const before = await observe(cache, rows);
+    expect(before.counts).toEqual({ customers: 12, consents: 3 });
+    expect(before.found.map((f) => f?.customer.id ?? null)).toEqual([
+      'c1', 'c2', 'c3', null, 'c5', 'c6', 'c7', 'c8', 'c9', 'c10', 'c11', 'c12', 'c13', null, null, 'c1', null, 'c5',
+    ]);
+
+    expect(await cache.compact(0)).toBe(true);
+    expect(await observe(cache, rows)).toEqual(before);
+    await expectApprovalsAgree(cache, rows);
+    expect(await cache.cursor()).toBe('only-1');
+    expect(await cache.snapshotProgress()).toBeNull();
+    expect(await cache.getPolicy()).toMatchObject({ approvalMode: 'opt_out_allowed' });
+
+    const second = open(name);
+    expect(await observe(second, rows)).toEqual(before);
+
+    // and changes keep applying after it
+    await second.applyChanges(changes([up('customer', customer(14), 1), tomb('customer', 'c13', 2)]), 'only-2');
+    expect(idOf(await cache.findCustomer(ids({ phones: ['+14075550001'] })))).toBe('c1'); // no longer ambiguous
+    expect(idOf(await cache.findCustomer(ids({ crmId: 'crm-14' })))).toBe('c14');
+    expect(await cache.counts()).toEqual({ customers: 12, consents: 3 });
+    await expectApprovalsAgree(cache, rows);
+  });
+});
+
+describe('customer cache: several handles', () => {
+  it('a handle that already looked up sees changes another handle applied', async () => {
+    const name = newName();
+    const a = await snapshotWorld(name);
+    const b = open(name);
+    expect((await b.findCustomer(ids({ crmId: 'crm-8' })))?.customer.name).toBe('Customer 8');
+    expect(idOf(await b.findCustomer(ids({ phones: [MOVED_PHONE] })))).toBe('c9');
+    expect(await b.counts()).toEqual(WORLD_COUNTS);
+    expect((await b.approvalsMany([ids({ crmId: 'crm-2' })]))[0]?.consents.map((c) => c.state)).toEqual(['none']);
+    await a.applyChanges(CHANGES(), 'chg-1');
+
+    expect((await b.findCustomer(ids({ crmId: 'crm-8' })))?.customer.name).toBe('Renamed Eight');
+    expect(idOf(await b.findCustomer(ids({ phones: [MOVED_PHONE] })))).toBe('c10');
+    expect(await b.findCustomer(ids({ crmId: 'crm-7' }))).toBeNull();
+    expect(await b.counts()).toEqual({ customers: 10, consents: 8 });
+    expect(await b.cursor()).toBe('chg-1');
+    expect((await b.approvalsMany([ids({ crmId: 'crm-2' })]))[0]?.consents.map((c) => c.state)).toEqual(['opt_in']);
+
+    // and the other way round, after a compaction by A
+    expect(await a.compact(0)).toBe(true);
+    expect(await observe(b)).toEqual(await observe(a));
+    await b.applyChanges(changes([up('customer', customer(8, { name: 'Eight by B' }), V + 3)]), 'chg-2');
+    expect((await a.findCustomer(ids({ crmId: 'crm-8' })))?.customer.name).toBe('Eight by B');
+    expect(await a.cursor()).toBe('chg-2');
+  });
+});
+
+describe('customer cache: clear and streamAll', () => {
+  it('clear() empties everything', async () => {
+    const cache = await snapshotWorld();
+    await cache.applyChanges(CHANGES(), 'chg-1');
+    expect(await cache.counts()).toEqual({ customers: 10, consents: 8 });
+    await cache.clear();
+    expect(await cache.counts()).toEqual({ customers: 0, consents: 0 });
+    expect(await cache.cursor()).toBeNull();
+    expect(await cache.snapshotProgress()).toBeNull();
+    expect(await cache.getPolicy()).toBeNull();
+    for (const r of ROWS) expect(await cache.findCustomer(r)).toBeNull();
+    expect(await cache.approvalsMany(ROWS)).toEqual(ROWS.map(() => null));
+    expect(await cache.streamAll(() => {})).toBe(0);
+    expect(await cache.compact(0)).toBe(false);
+
+    // and the cache takes a new snapshot afterwards
+    await applyAll(cache, snapshotPages(world(), { bits: 2 }));
+    expect(await cache.counts()).toEqual(WORLD_COUNTS);
+    expect(idOf(await cache.findCustomer(ids({ crmId: 'crm-8' })))).toBe('c8');
+  });
+
+  it('clear() an unfinished snapshot', async () => {
+    const cache = open(newName());
+    const pages = snapshotPages(world());
+    await cache.applySnapshotPage(pages[0]);
+    await cache.clear();
+    expect(await cache.snapshotProgress()).toBeNull();
+    expect(await cache.counts()).toEqual({ customers: 0, consents: 0 });
+    await expect(cache.applySnapshotPage(pages[1])).rejects.toThrow(/out of order/);
+  });
+
+  it('streamAll visits every live customer once, base and overlay-only, with merged data', async () => {
+    const cache = await snapshotWorld();
+    await cache.applyChanges(CHANGES(), 'chg-1');
+    const seen: CachedCustomer[] = [];
+    const n = await cache.streamAll(async (e) => {
+      await Promise.resolve(); // the callback may await
+      seen.push(e);
+    });
+    const idsSeen = seen.map((e) => e.customer.id);
+    expect(n).toBe(seen.length);
+    expect(new Set(idsSeen).size).toBe(idsSeen.length);
+    expect([...idsSeen].sort()).toEqual(['c1', 'c10', 'c11', 'c2', 'c3', 'c4', 'c5', 'c6', 'c8', 'c9']);
+    const get = (id: string) => seen.find((e) => e.customer.id === id)!;
+    expect(get('c8').customer.name).toBe('Renamed Eight');
+    expect(get('c9').customer.phones).toEqual(['+14075558888']);
+    expect(get('c10').customer.phones).toEqual(['+14075550010', MOVED_PHONE]);
+    expect(get('c2').consents.map((c) => [c.id, c.state])).toEqual([['k3', 'opt_in']]);
+    expect(get('c11').consents.map((c) => c.id)).toEqual(['k9']);
+    expect(get('c4').consents.map((c) => c.id)).toEqual(['k10']);
+    expect(byId(get('c1').consents).map((c) => c.id)).toEqual(['k1', 'k2']);
+    // every streamed entry is what findCustomer answers for it
+    for (const e of seen) expect(normalize(await cache.findCustomer(ids({ crmId: e.customer.crmRefs[0]!.id })))).toEqual(normalize(e));
+    // the counts agree with what is streamed
+    expect(await cache.counts()).toEqual({ customers: seen.length, consents: seen.reduce((s, e) => s + e.consents.length, 0) });
+  });
+
+  it('streamAll on an empty cache and on a changes-only cache', async () => {
+    const cache = open(newName());
+    expect(await cache.streamAll(() => {})).toBe(0);
+    await cache.applyChanges(changes([up('customer', customer(1), 1), up('customer', customer(2), 1), tomb('customer', 'c2', 2)]), 'x');
+    const seen: string[] = [];
+    expect(await cache.streamAll((e) => void seen.push(e.customer.id))).toBe(1);
+    expect(seen).toEqual(['c1']);
+  });
+});
+
+// ---- edge cases found in review (each was a bug once; the last is a known limit) ----
+
+describe('customer cache: edge cases', () => {
+  // The generation number must survive clear() and a new snapshot: a number a handle already
+  // holds coming back would leave that handle with stale overlay, layout, decoded buckets and counts.
+  it('counts() after clear() on the same handle answer zero', async () => {
+    const cache = open(newName());
+    await cache.applyChanges(changes([up('customer', customer(1), 1)]), 'x'); // generation 1
+    expect(await cache.counts()).toEqual({ customers: 1, consents: 0 }); // memo for generation 1
+    await cache.clear(); // the generation goes on counting across clear()
+    expect(await cache.findCustomer(ids({ crmId: 'crm-1' }))).toBeNull();
+    expect(await cache.counts()).toEqual({ customers: 0, consents: 0 });
+  });
+
+  it('counts() after a new snapshot with as many pages as the last one answer the new counts', async () => {
+    const cache = await snapshotWorld(); // 4 pages: generation 4
+    expect(await cache.counts()).toEqual(WORLD_COUNTS);
+    await applyAll(cache, snapshotPages([base(1), base(20, {}, [consent(20, 'c20')])], { cursors: ['re-1', 're-2', 're-3', 're-4'] })); // generation 1..4
+    expect(idOf(await cache.findCustomer(ids({ crmId: 'crm-20' })))).toBe('c20');
+    expect(await cache.counts()).toEqual({ customers: 2, consents: 1 });
+  });
+
+  it('a handle no longer finds a customer another handle cleared', async () => {
+    const name = newName();
+    const a = open(name);
+    const b = open(name);
+    await a.applyChanges(changes([up('customer', customer(1), 1)]), 'x'); // generation 1
+    expect(idOf(await b.findCustomer(ids({ crmId: 'crm-1' })))).toBe('c1'); // B decodes at generation 1
+    await a.clear(); // generation 1 again
+    expect(await a.findCustomer(ids({ crmId: 'crm-1' }))).toBeNull();
+    expect(await b.findCustomer(ids({ crmId: 'crm-1' }))).toBeNull();
+  });
+
+  it('a handle sees the new data after another handle took a new snapshot', async () => {
+    const name = newName();
+    const a = await snapshotWorld(name); // generation 4
+    const b = open(name);
+    expect((await b.findCustomer(ids({ crmId: 'crm-1' })))?.customer.name).toBe('Customer 1');
+    await applyAll(a, snapshotPages([base(1, { name: 'Re-synced One' }), base(20)], { cursors: ['re-1', 're-2', 're-3', 're-4'] })); // generation 4 again
+    expect((await a.findCustomer(ids({ crmId: 'crm-1' })))?.customer.name).toBe('Re-synced One');
+    expect((await b.findCustomer(ids({ crmId: 'crm-1' })))?.customer.name).toBe('Re-synced One');
+  });
+
+  // A consent tombstone carries no customer id: the summaries keep every consent id with its
+  // version, so approvalsMany and counts() see the tombstone on a customer nothing else changed.
+  // (compact() leaves such a tombstone in the overlay; it goes on applying.)
+  it('approvalsMany drops a standing marketing consent that was tombstoned', async () => {
+    const cache = await snapshotWorld();
+    await cache.applyChanges(changes([tomb('consent', 'k1', V + 1)]), 't');
+    expect((await cache.findCustomer(ids({ crmId: 'crm-1' })))!.consents.map((c) => c.id)).toEqual(['k2']);
+    const [row] = await cache.approvalsMany([ids({ crmId: 'crm-1' })]);
+    expect(row).toEqual({ customerId: 'c1', consents: [] });
+  });
+
+  it('approvalsMany drops a tombstoned consent after compact(0) as well', async () => {
+    const cache = await snapshotWorld();
+    await cache.applyChanges(changes([tomb('consent', 'k1', V + 1)]), 't');
+    expect(await cache.compact(0)).toBe(true);
+    expect((await cache.findCustomer(ids({ crmId: 'crm-1' })))!.consents.map((c) => c.id)).toEqual(['k2']);
+    await expectApprovalsAgree(cache, [ids({ crmId: 'crm-1' })]);
+  });
+
+  it('counts() drop a tombstoned consent of a customer nothing else changed', async () => {
+    const cache = await snapshotWorld();
+    await cache.applyChanges(changes([tomb('consent', 'k1', V + 1)]), 't');
+    expect(await cache.counts()).toEqual({ customers: 10, consents: 7 });
+  });
+
+  // A consent upsert that moves a consent to another customer names the new owner only: the
+  // old owner's summary still lists it. approvalsMany drops it there (the overlay's version
+  // wins); counts() cannot know the old owner without reading every summary: a known limit.
+  it('approvalsMany no longer answers a consent moved to another customer for its old customer', async () => {
+    const cache = await snapshotWorld();
+    await cache.applyChanges(changes([up('consent', consent(1, 'c4'), V + 1)]), 'm'); // k1: c1 -> c4
+    expect((await cache.findCustomer(ids({ crmId: 'crm-1' })))!.consents.map((c) => c.id)).toEqual(['k2']);
+    expect((await cache.findCustomer(ids({ crmId: 'crm-4' })))!.consents.map((c) => c.id)).toEqual(['k1']);
+    const [one] = await cache.approvalsMany([ids({ crmId: 'crm-1' })]);
+    expect(one).toEqual({ customerId: 'c1', consents: [] });
+  });
+
+  it.fails('KNOWN LIMIT: counts() count a consent moved to another customer twice (a consent change does not say its old customer)', async () => {
+    const cache = await snapshotWorld();
+    await cache.applyChanges(changes([up('consent', consent(1, 'c4'), V + 1)]), 'm');
+    expect(await cache.counts()).toEqual(WORLD_COUNTS); // fails: { customers: 10, consents: 9 }
+  });
+
+  // Versions decide in approvalsMany as in findCustomer: an overlay op OLDER than the snapshot's
+  // customer neither hides the customer from its keys nor names it by keys it no longer has.
+  it('approvalsMany ignores an older customer version than the snapshot holds', async () => {
+    const cache = await snapshotWorld();
+    // c4 in the snapshot: version V, phone +14075550004. An older version had another phone.
+    await cache.applyChanges(changes([up('customer', customer(4, { accountNumber: 'ACCT-44', phones: ['+14075557777'] }), V - 2)]), 'o');
+    const rows = [ids({ phones: ['+14075550004'] }), ids({ phones: ['+14075557777'] })];
+    expect(idOf(await cache.findCustomer(rows[0]!))).toBe('c4');
+    expect(await cache.findCustomer(rows[1]!)).toBeNull();
+    const approvals = await cache.approvalsMany(rows);
+    expect(approvals.map((a) => a?.customerId ?? null)).toEqual(['c4', null]);
+  });
+
+  it('approvalsMany ignores a tombstone older than the snapshot', async () => {
+    const cache = await snapshotWorld();
+    await cache.applyChanges(changes([tomb('customer', 'c4', V - 2)]), 'o');
+    expect(idOf(await cache.findCustomer(ids({ accountNumber: 'ACCT-44' })))).toBe('c4');
+    expect(await cache.counts()).toEqual(WORLD_COUNTS);
+    const [row] = await cache.approvalsMany([ids({ accountNumber: 'ACCT-44' })]);
+    expect(row).toEqual({ customerId: 'c4', consents: [] });
+  });
+
+  // The summary keeps every consent's version, so an older overlay consent does not replace a
+  // newer one that is not standing marketing.
+  it('approvalsMany ignores an older consent version when the newer one is not standing marketing', async () => {
+    const cache = await snapshotWorld();
+    // k2 in the snapshot: third_party, version V. An older version V-1 was marketing/standing opt_in.
+    await cache.applyChanges(changes([up('consent', consent(2, 'c1'), V - 1)]), 'o');
+    expect((await cache.findCustomer(ids({ crmId: 'crm-1' })))!.consents.find((c) => c.id === 'k2')).toMatchObject({ purpose: 'third_party', version: V });
+    const [row] = await cache.approvalsMany([ids({ crmId: 'crm-1' })]);
+    expect(row!.consents.map((c) => c.id)).toEqual(['k1']);
+  });
+});
