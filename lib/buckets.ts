@@ -3,7 +3,8 @@
 // phone, email) by a hash of the key. The backend stores the same 16-bit hash beside each row,
 // so it can serve a first sync bucket range by bucket range (see lib/api.ts, snapshot) and the
 // extension writes each bucket once, whole. Both sides must agree on these functions.
-import { normalizeEmail } from './identifiers';
+import { normalizeEmail, normalizePhone } from './identifiers';
+import type { RecordIdentifiers } from './snapshot';
 
 /** FNV-1a over the string's UTF-16 code units: fast, stable, well spread for short ids. */
 export function hash32(s: string): number {
@@ -67,4 +68,17 @@ export function customerKeys(c: {
   for (const p of c.phones) keys.add(phoneKey(p));
   for (const e of c.emails) keys.add(emailKey(e));
   return [...keys];
+}
+
+/** The keys a CRM record's identifiers stand for, in lookup order: CRM ref, account, phones, emails. */
+export function recordKeys(ids: RecordIdentifiers): string[] {
+  const keys: string[] = [];
+  if (ids.crmId) keys.push(crmKey(ids.crm, ids.crmId));
+  if (ids.accountNumber?.trim()) keys.push(accountKey(ids.accountNumber));
+  for (const raw of ids.phones) {
+    const p = normalizePhone(raw);
+    if (p) keys.push(phoneKey(p));
+  }
+  for (const raw of ids.emails) keys.push(emailKey(raw));
+  return keys;
 }

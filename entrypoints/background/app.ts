@@ -377,7 +377,7 @@ export function createBackground(deps: BackgroundDeps) {
       prev !== null && prev.backendUrl === backendUrl && prev.user.id === res.data.user.id && meta.cacheBackendUrl === backendUrl;
     // Another backend or another user: start from an empty cache (it may hold another tenant's data).
     if (!sameCache) await resetCache();
-    const next: Session = { backendUrl, token: res.data.token, user: res.data.user, expired: false };
+    const next: Session = { backendUrl, token: res.data.token, user: res.data.user, expired: false, cacheMode: 'full' };
     await kv.set('session', next);
     await outbox.stampPending(res.data.user);
     void sync.run();

@@ -7,8 +7,10 @@ import {
   ApiError,
   AuditPushResponse,
   AuditQueryResponse,
+  LookupResponse,
   PullResponse,
   SignInResponse,
+  type SyncEntity,
   SnapshotCustomersPage,
   SnapshotIdentifiersPage,
   type AuditQuery,
@@ -31,7 +33,10 @@ export interface Endpoint {
 
 export interface BackendClient {
   signIn(backendUrl: string, body: { email: string; password: string }): Promise<BackendResult<SignInResponse>>;
-  pull(ep: Endpoint, cursor: string | null, limit: number, signal?: AbortSignal): Promise<BackendResult<PullResponse>>;
+  /** `entities`: only changes of these kinds (on-demand mode's first sync skips customers). */
+  pull(ep: Endpoint, cursor: string | null, limit: number, signal?: AbortSignal, entities?: readonly SyncEntity[]): Promise<BackendResult<PullResponse>>;
+  /** On-demand mode: every live customer these identifier keys (lib/buckets.ts) name. */
+  lookup(ep: Endpoint, keys: readonly string[], signal?: AbortSignal): Promise<BackendResult<LookupResponse>>;
   /** One first-sync snapshot page (lib/api.ts); `bits` null on the first request: the backend picks. */
   snapshot(
     ep: Endpoint,
@@ -118,10 +123,16 @@ export function createBackendClient(opts: BackendOptions): BackendClient {
     signIn(backendUrl, body) {
       return request(url(backendUrl, '/api/auth/sign-in'), { method: 'POST', headers: json, body: JSON.stringify(body) }, SignInResponse);
     },
-    pull(ep, cursor, limit, signal) {
+    pull(ep, cursor, limit, signal, entities) {
       const q = new URLSearchParams({ limit: String(limit) });
       if (cursor !== null) q.set('cursor', cursor);
+      if (entities) q.set('entities', entities.join(','));
       return request(url(ep.backendUrl, `/api/sync/pull?${q}`), { method: 'GET', headers: auth(ep) }, PullResponse, signal);
+    },
+    lookup(ep, keys, signal) {
+      const q = new URLSearchParams();
+      for (const k of keys) q.append('key', k);
+      return request(url(ep.backendUrl, `/api/customers/lookup?${q}`), { method: 'GET', headers: auth(ep) }, LookupResponse, signal);
     },
     snapshot(ep, { phase, bits, from }, signal) {
       const q = new URLSearchParams({ phase, from: String(from) });

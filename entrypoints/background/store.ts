@@ -54,6 +54,9 @@ export const Session = z.object({
   user: User,
   // Set when the backend answered 401: the user still sees the cached data, but must sign in again.
   expired: z.boolean().default(false),
+  // 'full': the whole customer base is cached (first sync downloads it). 'on_demand': for bases
+  // too big for a browser, only customers this rep opens are fetched, kept and kept fresh.
+  cacheMode: z.enum(['full', 'on_demand']).default('full'),
 });
 export type Session = z.infer<typeof Session>;
 

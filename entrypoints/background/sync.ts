@@ -23,7 +23,16 @@ export interface SyncEngine {
   readonly running: boolean;
   /** Stops the running pull after the page in flight (its fetch is aborted) and waits for it. */
   cancel(): Promise<void>;
+  /**
+   * Runs `fn` while no sync runs (waiting for a running one; a sync asked for meanwhile waits).
+   * On-demand lookups hold customers this way, so no page is applied between the lookup's read
+   * and its hold (a change there would be dropped as "not held" and the customer left stale).
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T>;
 }
+
+// On-demand mode's first sync: everything but customers and consents, to reach the feed's head.
+const SMALL_ENTITIES = ['policy', 'adapter', 'campaign'] as const;
 
 export interface SyncDeps {
   cache: CustomerCache;
@@ -130,14 +139,17 @@ export function createSyncEngine(deps: SyncDeps): SyncEngine {
     await kv.patchSync({ lastAttemptAt: now().toISOString(), cacheBackendUrl: session.backendUrl });
 
     const counted = { pages: 0, changes: 0 };
-    if ((await cache.cursor()) === null) {
+    const onDemand = session.cacheMode === 'on_demand';
+    const fromScratch = (await cache.cursor()) === null;
+    if (fromScratch && !onDemand) {
       const stopped = await snapshot(session, signal, counted);
       if (stopped) return stopped;
     }
     for (;;) {
       if (signal.aborted) return { ok: false, reason: 'cancelled', error: 'Sync cancelled.' };
       const cursor = await cache.cursor();
-      const res = await backend.pull(session, cursor, limit, signal);
+      const entities = onDemand && fromScratch ? SMALL_ENTITIES : undefined;
+      const res = await backend.pull(session, cursor, limit, signal, entities);
       if (signal.aborted) return { ok: false, reason: 'cancelled', error: 'Sync cancelled.' };
       if (!res.ok) {
         const where = cursor === null ? 'the first page' : `the page after cursor "${cursor}"`;
@@ -147,28 +159,48 @@ export function createSyncEngine(deps: SyncDeps): SyncEngine {
       if (page.hasMore && page.cursor === cursor && page.changes.length === 0) {
         return fail({ ok: false, reason: 'stuck', error: `Sync stopped: the backend returned an empty page that does not move the cursor ("${cursor}").` });
       }
-      await cache.applyChanges(page.changes, page.cursor);
+      await cache.applyChanges(page.changes, page.cursor, { heldOnly: onDemand });
       counted.pages += 1;
       counted.changes += page.changes.length;
       await resolveQuarantine(cursor);
       if (!page.hasMore) break;
     }
     // A large overlay slows every read: fold it into the buckets now that the pull is done.
-    await cache.compact();
+    // (On demand, the overlay is all the cache holds: only what the rep opened.)
+    if (!onDemand) await cache.compact();
     if (session.expired) await kv.set('session', { ...session, expired: false });
     await kv.patchSync({ lastSuccessAt: now().toISOString(), lastError: null });
     return { ok: true, ...counted };
   }
 
+  let holding: Promise<unknown> | null = null;
+
   return {
     get running() {
       return current !== null;
+    },
+    async exclusive(fn) {
+      for (;;) {
+        if (current) await current.catch(() => undefined);
+        else if (holding) await holding.catch(() => undefined);
+        else break;
+      }
+      const p = fn();
+      holding = p;
+      try {
+        return await p;
+      } finally {
+        if (holding === p) holding = null;
+      }
     },
     run() {
       if (current) return current;
       const ctrl = new AbortController();
       abort = ctrl;
-      current = runOnce(ctrl.signal)
+      current = (async () => {
+        while (holding) await holding.catch(() => undefined);
+        return runOnce(ctrl.signal);
+      })()
         .catch(async (err: unknown): Promise<SyncOutcome> => {
           const error = `Sync failed: ${err instanceof Error ? err.message : String(err)}`;
           return fail({ ok: false, reason: 'internal', error });

@@ -11,7 +11,7 @@ import { CRM_MATCHES } from '@/lib/crm-matches';
 const DOC = JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'inhouse-crm', 'adapter.json'), 'utf8'));
 const OUTSIDE = { ...DOC, id: 'acme-cloud', matches: ['https://desk.acme.example/*'] };
 const BAD = { ...DOC, id: 'bad-desk', actions: [{ selector: 'button[', action: 'export.list' }] };
-const session = { backendUrl: 'http://backend.test', token: 't'.repeat(20), user: { id: 'u', email: 'a@demo.test', name: 'A', role: 'admin' as const }, expired: false };
+const session = { backendUrl: 'http://backend.test', token: 't'.repeat(20), user: { id: 'u', email: 'a@demo.test', name: 'A', role: 'admin' as const }, expired: false, cacheMode: 'full' as const };
 
 function handlers(docs: CachedAdapter[], opts: { granted?: string[]; signedIn?: boolean; fetch?: any } = {}) {
   const registered: RegisteredScript[] = [];
