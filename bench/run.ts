@@ -225,6 +225,7 @@ async function writeDelta(dbPath: string, count: number) {
 
 type Bench = {
   send(m: unknown): Promise<{ ok: boolean; error?: string; data?: any }>;
+  lastRun(): Promise<Record<string, number> | null>;
   lookups(s: { crmId: string; phone: string; email: string }[], crm: string): Promise<Record<'crm' | 'phone' | 'email', number[]> & { misses: number }>;
   scrub(n: number, customers: number, prefixes: string[], crm: string, chunk: number): Promise<{ ms: number; findMs: number; counts: Record<string, number> }>;
 };
@@ -325,6 +326,11 @@ async function browserFigures(backend: Backend, dbPath: string, expectChanges: n
     log(`full sync: ${secs.toFixed(1)} s, counts ${JSON.stringify(counts)}`);
     if (counts.customers < N) throw new Error(`the cache holds ${counts.customers} customers, expected ${N}+`);
     emit('sync_full_seconds', secs, 's', 60);
+    const run = await call(bench, 'lastRun');
+    if (run) {
+      log(`full sync in the worker: ${JSON.stringify(run)}`);
+      for (const k of ['network', 'parse', 'validate', 'apply'] as const) emit(`sync_full_${k}_seconds`, run[k]!, 's', null);
+    }
     emit('sync_full_records_per_s', expectChanges / secs, 'records/s', null);
     emit('sync_full_customers_per_s', counts.customers / secs, 'customers/s', null);
     if (peak > 0) emit('sync_full_worker_heap_peak', peak, 'MB', 300);
@@ -353,7 +359,7 @@ async function browserFigures(backend: Backend, dbPath: string, expectChanges: n
     const d = await call(bench, 'send', { type: 'sync.now' });
     const ds = (performance.now() - t1) / 1000;
     if (!d.ok) throw new Error(`delta sync: ${d.error}`);
-    log(`delta sync of ${delta} changes: ${ds.toFixed(2)} s`);
+    log(`delta sync of ${delta} changes: ${ds.toFixed(2)} s; in the worker: ${JSON.stringify(await call(bench, 'lastRun'))}`);
     emit('sync_delta_10000_seconds', ds, 's', 2);
 
     // ---- list scrub ----

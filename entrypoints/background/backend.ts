@@ -31,7 +31,15 @@ export interface Endpoint {
   token: string;
 }
 
+/** Milliseconds the client spent, cumulative: the sync engine reports a run's share. */
+export interface BackendTimings {
+  network: number;
+  parse: number;
+  validate: number;
+}
+
 export interface BackendClient {
+  readonly timings: BackendTimings;
   signIn(backendUrl: string, body: { email: string; password: string }): Promise<BackendResult<SignInResponse>>;
   /** `entities`: only changes of these kinds (on-demand mode's first sync skips customers). */
   pull(ep: Endpoint, cursor: string | null, limit: number, signal?: AbortSignal, entities?: readonly SyncEntity[]): Promise<BackendResult<PullResponse>>;
@@ -65,6 +73,7 @@ export function describeZodError(error: z.ZodError, max = 3): string {
 
 export function createBackendClient(opts: BackendOptions): BackendClient {
   const timeoutMs = opts.timeoutMs ?? 30_000;
+  const timings: BackendTimings = { network: 0, parse: 0, validate: 0 };
 
   async function request<S extends z.ZodTypeAny>(
     url: string,
@@ -73,6 +82,7 @@ export function createBackendClient(opts: BackendOptions): BackendClient {
     signal?: AbortSignal,
   ): Promise<BackendResult<z.infer<S>>> {
     let res: Response;
+    const started = performance.now();
     try {
       const timeout = AbortSignal.timeout(timeoutMs);
       res = await opts.fetch(url, { ...init, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
@@ -90,6 +100,8 @@ export function createBackendClient(opts: BackendOptions): BackendClient {
     }
     // Bytes of the answer, for the quarantine record; only counted when it is kept.
     const rawSize = () => new TextEncoder().encode(text).length;
+    const read = performance.now();
+    timings.network += read - started;
     let body: unknown = undefined;
     let bodyIsJson = false;
     try {
@@ -108,7 +120,10 @@ export function createBackendClient(opts: BackendOptions): BackendClient {
     if (!bodyIsJson) {
       return { ok: false, kind: 'invalid_response', status: res.status, rawSize: rawSize(), message: 'the answer is not JSON' };
     }
+    const parsedAt = performance.now();
+    timings.parse += parsedAt - read;
     const parsed = schema.safeParse(body);
+    timings.validate += performance.now() - parsedAt;
     if (!parsed.success) {
       return { ok: false, kind: 'invalid_response', status: res.status, rawSize: rawSize(), message: describeZodError(parsed.error) };
     }
@@ -120,6 +135,7 @@ export function createBackendClient(opts: BackendOptions): BackendClient {
   const json = { 'content-type': 'application/json', accept: 'application/json' };
 
   return {
+    timings,
     signIn(backendUrl, body) {
       return request(url(backendUrl, '/api/auth/sign-in'), { method: 'POST', headers: json, body: JSON.stringify(body) }, SignInResponse);
     },
@@ -188,6 +204,7 @@ export function createSessionCall(deps: SessionCallDeps) {
     const s = await deps.activeSession();
     if (!s) return { ok: false, status: null, error: 'Not signed in to CPNI Guard.' };
     let res: Response;
+    const started = performance.now();
     try {
       res = await deps.fetch(s.backendUrl.replace(/\/+$/, '') + path, {
         method,

@@ -464,16 +464,30 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
 
   // ---- writes ----
 
-  async function writeCustomerBucket(b: number, entries: CachedCustomer[]) {
-    if (entries.length === 0) {
-      await db.customerBuckets.delete(b);
-      await db.summaryBuckets.delete(b);
-      return;
+  /**
+   * Writes customer buckets (and their summaries) in two bulk requests: IndexedDB pipelines
+   * them, where awaiting one put after another costs a round trip to the browser each.
+   */
+  async function writeCustomerBuckets(buckets: [number, CachedCustomer[]][]) {
+    const puts: BucketRow[] = [];
+    const summaries: BucketRow[] = [];
+    const empty: number[] = [];
+    for (const [b, entries] of buckets) {
+      if (entries.length === 0) {
+        empty.push(b);
+        continue;
+      }
+      const summary: Record<string, Summary> = {};
+      for (const e of entries) summary[e.customer.id] = summaryOf(e);
+      puts.push({ b, text: JSON.stringify(entries) });
+      summaries.push({ b, text: JSON.stringify(summary) });
     }
-    const summaries: Record<string, Summary> = {};
-    for (const e of entries) summaries[e.customer.id] = summaryOf(e);
-    await db.customerBuckets.put({ b, text: JSON.stringify(entries) });
-    await db.summaryBuckets.put({ b, text: JSON.stringify(summaries) });
+    await Promise.all([
+      db.customerBuckets.bulkPut(puts),
+      db.summaryBuckets.bulkPut(summaries),
+      db.customerBuckets.bulkDelete(empty),
+      db.summaryBuckets.bulkDelete(empty),
+    ]);
   }
 
   /** Empties every table but keeps the generation counter, so no handle mistakes the new state for one it decoded. */
@@ -538,8 +552,8 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
         progress = progress!;
         const l = layout ?? { bits: page.bits, customers: 0, consents: 0 };
         if (page.phase === 'customers') {
-          for (const { b, customers } of page.buckets) {
-            await writeCustomerBucket(b, customers as CustomerEntry[]);
+          await writeCustomerBuckets(page.buckets.map(({ b, customers }) => [b, customers as CustomerEntry[]]));
+          for (const { customers } of page.buckets) {
             l.customers += customers.length;
             for (const e of customers) l.consents += e.consents.length;
           }
@@ -681,6 +695,7 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
           const rows = await db.customerBuckets.bulkGet(chunk);
           const keyAdds: [string, string][] = [];
           const keyRemoves: [string, string][] = [];
+          const rewritten: [number, CachedCustomer[]][] = [];
           for (let j = 0; j < chunk.length; j++) {
             const entries = decodeCustomers(rows[j]?.text ?? null);
             for (const id of byBucket.get(chunk[j]!)!) {
@@ -701,8 +716,9 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
                 l.consents += after.consents.length;
               } else entries.delete(id);
             }
-            await writeCustomerBucket(chunk[j]!, [...entries.values()]);
+            rewritten.push([chunk[j]!, [...entries.values()]]);
           }
+          await writeCustomerBuckets(rewritten);
           await updateIdentifierBuckets(bits, keyAdds, keyRemoves);
           await db.syncState.put({ key: 'layout', value: l });
           await bump();

@@ -66,6 +66,19 @@ export const SyncMeta = z.object({
   lastError: z.string().nullable().default(null),
   // The backend the cached data came from: signing in to another one starts from an empty cache.
   cacheBackendUrl: z.string().nullable().default(null),
+  // Where the last successful run spent its time (seconds): shown by `npm run bench`.
+  lastRun: z
+    .object({
+      pages: z.number(),
+      changes: z.number(),
+      total: z.number(),
+      network: z.number(), // waiting for and reading answers
+      parse: z.number(), // JSON.parse
+      validate: z.number(), // zod
+      apply: z.number(), // writing to the cache
+    })
+    .nullable()
+    .default(null),
 });
 export type SyncMeta = z.infer<typeof SyncMeta>;
 

@@ -105,31 +105,47 @@ export function createSyncEngine(deps: SyncDeps): SyncEngine {
    * worker left it. Returns null when done (or when the backend has no snapshot: then the change
    * feed from the start does the same job, only slower), else the outcome to stop with.
    */
-  async function snapshot(session: Session, signal: AbortSignal, counted: { pages: number; changes: number }): Promise<SyncOutcome | null> {
+  async function snapshot(session: Session, signal: AbortSignal, counted: { pages: number; changes: number; applyMs: number }): Promise<SyncOutcome | null> {
+    const progress = await cache.snapshotProgress();
+    type Query = Parameters<BackendClient['snapshot']>[1];
+    let q: Query = progress
+      ? { phase: progress.phase, bits: progress.bits, from: progress.next }
+      : { phase: 'customers', bits: null, from: 0 };
+    let first = progress === null;
+    let pending = backend.snapshot(session, q, signal);
     for (;;) {
       if (signal.aborted) return { ok: false, reason: 'cancelled', error: 'Sync cancelled.' };
-      const progress = await cache.snapshotProgress();
-      const q = progress
-        ? { phase: progress.phase, bits: progress.bits, from: progress.next }
-        : { phase: 'customers' as const, bits: null, from: 0 };
+      const res = await pending;
+      if (signal.aborted) return { ok: false, reason: 'cancelled', error: 'Sync cancelled.' };
       const label = `snapshot:${q.phase}:${q.from}`;
       const where = `the first-sync snapshot page (${q.phase} from bucket ${q.from})`;
-      const res = await backend.snapshot(session, q, signal);
-      if (signal.aborted) return { ok: false, reason: 'cancelled', error: 'Sync cancelled.' };
       if (!res.ok) {
-        if (res.kind === 'http' && res.status === 404 && !progress) return null;
+        if (res.kind === 'http' && res.status === 404 && first) return null;
         return failed(res, session, where, label);
       }
+      const page = res.data;
+      const last = page.phase === 'identifiers' && page.done;
+      // Ask for the next page now: the backend prepares it (on another core) while this one is written.
+      const next: Query | null = last
+        ? null
+        : page.done
+          ? { phase: 'identifiers', bits: page.bits, from: 0 }
+          : { phase: page.phase, bits: page.bits, from: page.to };
+      if (next) pending = backend.snapshot(session, next, signal);
+      const applying = performance.now();
       try {
-        await cache.applySnapshotPage(res.data);
+        await cache.applySnapshotPage(page);
+        counted.applyMs += performance.now() - applying;
       } catch (e) {
         const message = e instanceof Error ? e.message : String(e);
         return failed({ ok: false, kind: 'invalid_response', status: 200, message, rawSize: 0 }, session, where, label);
       }
       counted.pages += 1;
-      if (res.data.phase === 'customers') for (const b of res.data.buckets) counted.changes += b.customers.length;
+      if (page.phase === 'customers') for (const b of page.buckets) counted.changes += b.customers.length;
       await resolveQuarantine(label);
-      if (res.data.phase === 'identifiers' && res.data.done) return null;
+      if (!next) return null;
+      q = next;
+      first = false;
     }
   }
 
@@ -138,7 +154,8 @@ export function createSyncEngine(deps: SyncDeps): SyncEngine {
     if (!session) return { ok: false, reason: 'signed_out', error: 'Not signed in.' };
     await kv.patchSync({ lastAttemptAt: now().toISOString(), cacheBackendUrl: session.backendUrl });
 
-    const counted = { pages: 0, changes: 0 };
+    const counted = { pages: 0, changes: 0, applyMs: 0 };
+    const t0 = { ...backend.timings, at: performance.now() };
     const onDemand = session.cacheMode === 'on_demand';
     const fromScratch = (await cache.cursor()) === null;
     if (fromScratch && !onDemand) {
@@ -159,7 +176,9 @@ export function createSyncEngine(deps: SyncDeps): SyncEngine {
       if (page.hasMore && page.cursor === cursor && page.changes.length === 0) {
         return fail({ ok: false, reason: 'stuck', error: `Sync stopped: the backend returned an empty page that does not move the cursor ("${cursor}").` });
       }
+      const applying = performance.now();
       await cache.applyChanges(page.changes, page.cursor, { heldOnly: onDemand });
+      counted.applyMs += performance.now() - applying;
       counted.pages += 1;
       counted.changes += page.changes.length;
       await resolveQuarantine(cursor);
@@ -167,10 +186,22 @@ export function createSyncEngine(deps: SyncDeps): SyncEngine {
     }
     // A large overlay slows every read: fold it into the buckets now that the pull is done.
     // (On demand, the overlay is all the cache holds: only what the rep opened.)
+    const compacting = performance.now();
     if (!onDemand) await cache.compact();
+    counted.applyMs += performance.now() - compacting;
     if (session.expired) await kv.set('session', { ...session, expired: false });
-    await kv.patchSync({ lastSuccessAt: now().toISOString(), lastError: null });
-    return { ok: true, ...counted };
+    const t = backend.timings;
+    const lastRun = {
+      pages: counted.pages,
+      changes: counted.changes,
+      total: (performance.now() - t0.at) / 1000,
+      network: (t.network - t0.network) / 1000,
+      parse: (t.parse - t0.parse) / 1000,
+      validate: (t.validate - t0.validate) / 1000,
+      apply: counted.applyMs / 1000,
+    };
+    await kv.patchSync({ lastSuccessAt: now().toISOString(), lastError: null, lastRun });
+    return { ok: true, pages: counted.pages, changes: counted.changes };
   }
 
   let holding: Promise<unknown> | null = null;

@@ -3,6 +3,7 @@
 // message the worker like the options page does. Nothing here is reachable from a CRM page.
 import { browser } from 'wxt/browser';
 import { openCustomerCache } from '@/entrypoints/background/cache';
+import { GuardStore, Kv } from '@/entrypoints/background/store';
 import { createScrubDecider } from '@/lib/campaign';
 import { DEFAULT_POLICY } from '@/lib/schemas';
 import type { RecordIdentifiers } from '@/lib/snapshot';
@@ -12,6 +13,16 @@ type Sample = { crmId: string; phone: string; email: string };
 const api = {
   send(message: unknown): Promise<unknown> {
     return browser.runtime.sendMessage(message);
+  },
+
+  /** Where the last sync run spent its time (SyncMeta.lastRun), read from the worker's store. */
+  async lastRun() {
+    const store = new GuardStore('cpni-guard');
+    try {
+      return (await new Kv(store).syncMeta()).lastRun;
+    } finally {
+      store.close();
+    }
   },
 
   /** Times findCustomer by CRM ref, phone and email, each on its own fresh cache handle. */
