@@ -1,8 +1,9 @@
-// Options: backend URL and sign-in, the signed-in user and role, sync status, "Sync now",
-// "Sign out" (which clears the cache), and for managers a link to the manager view.
+// Options: backend URL and sign-in (with the customer cache mode), the signed-in user, role and
+// cache mode, sync status, "Sync now", "Sign out" (which clears the cache), and for managers a
+// link to the manager view.
 import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { browser } from 'wxt/browser';
-import { StatusReply, type SyncStatus } from '@/lib/messages';
+import { StatusReply, type CacheMode, type SyncStatus } from '@/lib/messages';
 import { AckReply, defaultBackgroundClient, errorMessage, type BackgroundClient } from './background-client';
 import { formatAgo, formatDateTime } from './format';
 import { MANAGER_ROLES, ROLE_LABELS, labelOf } from './labels';
@@ -22,6 +23,15 @@ const systemNow = () => new Date();
 const runtimeDashboardUrl = () => browser.runtime.getURL('/dashboard.html');
 
 type Busy = 'signIn' | 'sync' | 'signOut' | null;
+
+export const CACHE_MODE_LABELS: Record<CacheMode, string> = {
+  full: 'whole customer base (default)',
+  on_demand: 'only customers I open (on demand, for very large bases)',
+};
+const CACHE_MODE_IN_FORCE: Record<CacheMode, string> = {
+  full: 'the whole customer base',
+  on_demand: 'only customers you open (on demand)',
+};
 
 /** Why a backend URL can't be used, or null. */
 export function backendUrlProblem(value: string): string | null {
@@ -55,13 +65,14 @@ export function OptionsPage({
   const [backendUrl, setBackendUrl] = useState(DEFAULT_BACKEND_URL);
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
+  const [cacheMode, setCacheMode] = useState<CacheMode>('full');
   const [busy, setBusy] = useState<Busy>(null);
   const [actionError, setActionError] = useState<string | null>(null);
   const [actionMessage, setActionMessage] = useState<string | null>(null);
   const [confirmSignOut, setConfirmSignOut] = useState(false);
   const urlFromStatus = useRef(false);
   const inFlight = useRef(false);
-  const ids = { url: useId(), email: useId(), password: useId() };
+  const ids = { url: useId(), email: useId(), password: useId(), cacheMode: useId(), cacheModeHint: useId() };
 
   const refresh = useCallback(async () => {
     if (inFlight.current) return;
@@ -114,7 +125,11 @@ export function OptionsPage({
       return;
     }
     void run('signIn', async () => {
-      await client.send({ type: 'auth.signIn', backendUrl: url, email: email.trim(), password }, AckReply);
+      // 'full' is the message's default: it is sent only when the rep chose on demand.
+      await client.send(
+        { type: 'auth.signIn', backendUrl: url, email: email.trim(), password, ...(cacheMode === 'full' ? {} : { cacheMode }) },
+        AckReply,
+      );
       setPassword('');
       setActionMessage('Signed in.');
     });
@@ -178,6 +193,17 @@ export function OptionsPage({
             </p>
             <p data-testid="signed-in-role">Role: {labelOf(ROLE_LABELS, user.role)}</p>
             <p className="muted">Backend: {status?.backendUrl ?? '—'}</p>
+            {status?.cacheMode && (
+              <p data-testid="cache-mode">
+                Customer cache: {CACHE_MODE_IN_FORCE[status.cacheMode]}
+                {status.cacheMode === 'on_demand' && (
+                  <span className="hint">
+                    A customer is fetched from the backend when you open their record; a list scrub knows only the
+                    customers cached here and blocks every other row as unknown.
+                  </span>
+                )}
+              </p>
+            )}
             {MANAGER_ROLES.includes(user.role) && (
               <p>
                 <a href={dashboardUrl()} target="_blank" rel="noreferrer" data-testid="dashboard-link">
@@ -250,6 +276,25 @@ export function OptionsPage({
                 autoComplete="current-password"
                 required
               />
+            </div>
+            <div className="field">
+              <label htmlFor={ids.cacheMode}>Customer cache</label>
+              <select
+                id={ids.cacheMode}
+                name="cacheMode"
+                value={cacheMode}
+                onChange={(e) => setCacheMode(e.target.value as CacheMode)}
+                aria-describedby={ids.cacheModeHint}
+                data-testid="cache-mode-select"
+              >
+                <option value="full">{CACHE_MODE_LABELS.full}</option>
+                <option value="on_demand">{CACHE_MODE_LABELS.on_demand}</option>
+              </select>
+              <span className="hint" id={ids.cacheModeHint}>
+                {cacheMode === 'full'
+                  ? 'The first sync downloads every customer, so records open instantly, even offline.'
+                  : 'Nothing is downloaded up front: a customer is fetched when you open their record (the guard blocks until it arrives) and kept up to date. Choose this when the customer base is too big for this browser.'}
+              </span>
             </div>
             <button type="submit" className="button primary" disabled={busy !== null} data-testid="sign-in">
               {busy === 'signIn' ? 'Signing in…' : 'Sign in'}

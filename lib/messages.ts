@@ -42,12 +42,21 @@ export const ContentMessage = z.discriminatedUnion('type', [
 export type ContentMessage = z.infer<typeof ContentMessage>;
 
 // --- from extension pages (options, dashboard, panel) ---
+// How much of the customer base the extension caches: 'full' downloads all of it at the first
+// sync; 'on_demand' (bases too big for a rep's browser) keeps only the customers the rep opens,
+// looked up from the backend when a record opens and kept fresh by the same delta sync.
+export const CacheMode = z.enum(['full', 'on_demand']);
+export type CacheMode = z.infer<typeof CacheMode>;
+
 export const PageMessage = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('auth.signIn'),
     backendUrl: z.string().url(),
     email: z.string().min(1).max(200),
     password: z.string().min(1).max(200),
+    // Absent: 'full' (the default). Signing in with another mode than the previous session
+    // starts from an empty cache, as another user does.
+    cacheMode: CacheMode.optional(),
   }),
   z.object({ type: z.literal('auth.signOut') }),
   z.object({ type: z.literal('status.get') }),
@@ -71,6 +80,8 @@ export const SyncStatus = z.object({
   outboxPending: z.number().int(),
   quarantined: z.number().int(),
   backendReachable: z.boolean().nullable(),
+  // The signed-in session's cache mode (absent when signed out).
+  cacheMode: CacheMode.optional(),
   // Synced adapter documents: how many are in force, which were refused (skipped) and why.
   adapters: AdapterSyncStatus.optional(),
 });

@@ -1,16 +1,17 @@
 // The background, assembled from its parts and free of `browser`: index.ts passes in the
 // runtime's pieces, tests pass fakes. Handlers for every message live here; router.ts parses
 // messages and checks senders before they get here.
-import type { ContentMessage, PageMessage, PanelState, RecordRefresh, SyncStatus } from '@/lib/messages';
+import type { CacheMode, ContentMessage, PageMessage, PanelState, RecordRefresh, SyncStatus } from '@/lib/messages';
+import { recordKeys } from '@/lib/buckets';
+import { LookupQuery, type AuditQueryResponse } from '@/lib/api';
 import { DEFAULT_POLICY } from '@/lib/schemas';
-import type { AuditQueryResponse } from '@/lib/api';
 import type { RecordIdentifiers, Snapshot } from '@/lib/snapshot';
 import { createBackendClient, type BackendFailure, type Fetch } from './backend';
 import { createCampaignHandlers } from './campaigns';
 import { createAdapterHandlers, type ContentScriptApi } from './adapters';
 import { CRM_MATCHES } from '@/lib/crm-matches';
 import { createCallHandlers } from './calls';
-import { openCustomerCache, type CustomerCache } from './cache';
+import { openCustomerCache, type CachedCustomer, type CustomerCache } from './cache';
 import { createOutbox, type OutboxInput } from './outbox';
 import { createRouter, type Identity, type Reply, type Sender } from './router';
 import { GuardStore, Kv, SyncMeta, type Session } from './store';
@@ -134,7 +135,12 @@ export function createBackground(deps: BackgroundDeps) {
     return started;
   }
 
+  // Bumped by every reset: an on-demand lookup answered after a sign-out (or a sign-in as
+  // someone else) must not put its customer into the emptied cache.
+  let cacheEpoch = 0;
+
   async function resetCache() {
+    cacheEpoch += 1;
     await sync.cancel();
     await cache.clear();
     await kv.set('sync', SyncMeta.parse({}));
@@ -147,10 +153,46 @@ export function createBackground(deps: BackgroundDeps) {
     const { lastSuccessAt: syncedAt } = await kv.syncMeta();
     if (!s) return { state: 'unknown', why: 'signed_out', syncedAt: null };
     if (!syncedAt) return { state: 'unknown', why: 'not_synced', syncedAt: null };
-    const found = await cache.findCustomer(ids);
+    let found = await cache.findCustomer(ids);
+    if (!found && s.cacheMode === 'on_demand') found = await lookupOnDemand(ids);
     if (!found) return { state: 'unknown', why: 'not_found', syncedAt };
     const { call, verification, consents } = await calls.snapshotPart(found.customer.id, found.consents);
     return { state: 'known', customer: found.customer, consents, call, verification, syncedAt };
+  }
+
+  /**
+   * On-demand mode: a customer the cache does not hold is asked of the backend, held, and found
+   * again in the cache (which applies the same ambiguity rule). Runs while no sync page is
+   * applied (sync.exclusive): a page applied between the backend's answer and the hold would
+   * drop that customer's change as "not held" and leave the held copy stale. Meanwhile the
+   * content script has no status for the record (its record.open is pending), so the guard
+   * blocks (UNKNOWN_STATUS). Any failure is "not found" (fail closed); never throws.
+   */
+  async function lookupOnDemand(ids: RecordIdentifiers): Promise<CachedCustomer | null> {
+    const keys = recordKeys(ids)
+      .filter((k) => LookupQuery.shape.key.safeParse(k).success)
+      .slice(0, MAX_LOOKUP_KEYS);
+    if (keys.length === 0) return null;
+    const epoch = cacheEpoch;
+    try {
+      return await sync.exclusive(async () => {
+        const s = await activeSession();
+        if (!s || s.cacheMode !== 'on_demand' || epoch !== cacheEpoch) return null;
+        // Another lookup of the same record may have held the customer while this one waited.
+        const held = await cache.findCustomer(ids);
+        if (held) return held;
+        const res = await backend.lookup(s, keys);
+        if (!res.ok) {
+          if (res.kind === 'unauthorized') await markExpired();
+          return null;
+        }
+        if (epoch !== cacheEpoch) return null; // signed out or in again meanwhile: the cache was emptied
+        await cache.hold(res.data.matches);
+        return cache.findCustomer(ids);
+      });
+    } catch {
+      return null;
+    }
   }
 
   async function panelState(tabId: number): Promise<PanelState> {
@@ -218,6 +260,7 @@ export function createBackground(deps: BackgroundDeps) {
       quarantined,
       backendReachable: reachable,
       adapters: await adapters.status(),
+      ...(s ? { cacheMode: s.cacheMode } : {}),
     };
   }
 
@@ -303,7 +346,7 @@ export function createBackground(deps: BackgroundDeps) {
   async function onPage(msg: PageMessage, from: { tabId: number | null }): Promise<Reply> {
     switch (msg.type) {
       case 'auth.signIn':
-        return signIn(msg.backendUrl, msg.email, msg.password);
+        return signIn(msg.backendUrl, msg.email, msg.password, msg.cacheMode ?? 'full');
       case 'auth.signOut':
         return signOut();
       case 'status.get':
@@ -363,7 +406,7 @@ export function createBackground(deps: BackgroundDeps) {
     }
   }
 
-  async function signIn(backendUrl: string, email: string, password: string): Promise<Reply> {
+  async function signIn(backendUrl: string, email: string, password: string, cacheMode: CacheMode): Promise<Reply> {
     const res = await backend.signIn(backendUrl, { email, password });
     if (!res.ok) {
       return {
@@ -374,10 +417,16 @@ export function createBackground(deps: BackgroundDeps) {
     const prev = await session();
     const meta = await kv.syncMeta();
     const sameCache =
-      prev !== null && prev.backendUrl === backendUrl && prev.user.id === res.data.user.id && meta.cacheBackendUrl === backendUrl;
-    // Another backend or another user: start from an empty cache (it may hold another tenant's data).
+      prev !== null &&
+      prev.backendUrl === backendUrl &&
+      prev.user.id === res.data.user.id &&
+      prev.cacheMode === cacheMode &&
+      meta.cacheBackendUrl === backendUrl;
+    // Another backend or another user: start from an empty cache (it may hold another tenant's
+    // data). Another cache mode too: a full cache is not what on-demand mode holds (nor keeps
+    // fresh), and an on-demand cache is not the whole base a full sync expects.
     if (!sameCache) await resetCache();
-    const next: Session = { backendUrl, token: res.data.token, user: res.data.user, expired: false, cacheMode: 'full' };
+    const next: Session = { backendUrl, token: res.data.token, user: res.data.user, expired: false, cacheMode };
     await kv.set('session', next);
     await outbox.stampPending(res.data.user);
     void sync.run();
@@ -482,6 +531,9 @@ function failureText(f: BackendFailure): string {
       return `The backend's answer does not match the contract: ${f.message}`;
   }
 }
+
+/** LookupQuery's most keys per request; recordKeys lists the strongest first (CRM ref, account). */
+const MAX_LOOKUP_KEYS = 20;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 

@@ -1,6 +1,7 @@
 // A fake backend (served through a fake `fetch`) and small factories for background tests.
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import type { AuditEvent, ConsentInput, CustomerInput, User } from '@/lib/schemas';
+import { customerKeys } from '@/lib/buckets';
 import { createBackground, type BackgroundDeps, type IncomingPort } from '@/entrypoints/background/app';
 import type { Sender } from '@/entrypoints/background/router';
 
@@ -32,12 +33,24 @@ export const up = (entity: string, data: { id: string }, version = 1) => ({ op: 
 export const tomb = (entity: string, id: string, version = 2) => ({ op: 'tombstone', entity, id, version });
 
 type Page = { changes: unknown[]; cursor: string; hasMore: boolean; serverTime?: string };
+/** A customer as GET /api/customers/lookup answers it (lib/api.ts CustomerEntry). */
+export type LookupEntry = { customer: CustomerInput; consents: ConsentInput[] };
 type Served = Page | 'network' | { status: number; body: unknown };
 
 /** Serves sync pages by the cursor asked for ('' = from the start), sign-in and audit routes. */
 export class FakeBackend {
   pages = new Map<string, Served>();
   pullCursors: string[] = [];
+  /** The `entities` query of each pull (null: none asked, every entity); the fake filters by it. */
+  pullEntities: (string | null)[] = [];
+  /** A pull of this cursor waits for the promise before it is served (a slow page). */
+  pullGates = new Map<string, Promise<unknown>>();
+  /** On-demand lookups: the customers the backend knows; a lookup answers those any key names. */
+  lookupEntries: LookupEntry[] = [];
+  lookupDelayMs = 0;
+  lookup: 'up' | 'down' | { status: number; body: unknown } = 'up';
+  /** The keys of each lookup, in order of arrival. */
+  lookupRequests: string[][] = [];
   /** First-sync snapshot pages by "phase:from"; none set: the route answers 404 (no snapshots). */
   snapshots = new Map<string, Served | Record<string, unknown>>();
   snapshotRequests: string[] = [];
@@ -69,11 +82,16 @@ export class FakeBackend {
       if (!authed()) return json(401, { error: 'unauthorized', message: 'Session expired' });
       const cursor = url.searchParams.get('cursor') ?? '';
       this.pullCursors.push(cursor);
+      const entities = url.searchParams.get('entities');
+      this.pullEntities.push(entities);
+      await this.pullGates.get(cursor);
       const served = this.pages.get(cursor);
       if (served === 'network') throw new TypeError('Failed to fetch');
       if (!served) return json(500, { error: 'no_page', message: `no page for cursor "${cursor}"` });
       if ('status' in served) return json(served.status, served.body);
-      return json(200, { serverTime: T0, ...served });
+      const only = entities ? new Set(entities.split(',')) : null;
+      const changes = only ? served.changes.filter((c) => only.has((c as { entity: string }).entity)) : served.changes;
+      return json(200, { serverTime: T0, ...served, changes });
     }
     if (url.pathname === '/api/sync/snapshot' && this.snapshots.size > 0) {
       if (!authed()) return json(401, { error: 'unauthorized', message: 'Session expired' });
@@ -84,6 +102,24 @@ export class FakeBackend {
       if (!served) return json(500, { error: 'no_page', message: `no snapshot page ${key}` });
       if ('status' in served && typeof served.status === 'number') return json(served.status, served.body);
       return json(200, served);
+    }
+    if (url.pathname === '/api/customers/lookup') {
+      if (!authed()) return json(401, { error: 'unauthorized', message: 'Session expired' });
+      const keys = url.searchParams.getAll('key');
+      this.lookupRequests.push(keys);
+      // Read now, answered after the delay: what the backend held when the request arrived.
+      const matches = this.lookupEntries
+        .filter(({ customer: c }) =>
+          customerKeys({ crmRefs: c.crmRefs ?? [], accountNumber: c.accountNumber, phones: c.phones ?? [], emails: c.emails ?? [] }).some(
+            (k) => keys.includes(k),
+          ),
+        )
+        .map((e) => structuredClone(e));
+      const mode = this.lookup;
+      if (this.lookupDelayMs > 0) await new Promise((r) => setTimeout(r, this.lookupDelayMs));
+      if (mode === 'down') throw new TypeError('Failed to fetch');
+      if (mode !== 'up') return json(mode.status, mode.body);
+      return json(200, { matches, cursor: 'lookup-head' });
     }
     if (url.pathname === '/api/audit-events' && init?.method === 'POST') {
       if (this.audit === 'down') throw new TypeError('Failed to fetch');
@@ -143,9 +179,9 @@ export function makeBackground(
   return Object.assign(bg, { names });
 }
 
-export async function signIn(bg: ReturnType<typeof makeBackground>) {
+export async function signIn(bg: ReturnType<typeof makeBackground>, opts: { cacheMode?: 'full' | 'on_demand' } = {}) {
   const reply = await bg.handleMessage(
-    { type: 'auth.signIn', backendUrl: BACKEND, email: REP.email, password: 'secret' },
+    { type: 'auth.signIn', backendUrl: BACKEND, email: REP.email, password: 'secret', ...opts },
     pageSender(),
   );
   if (!reply.ok) throw new Error(reply.error);
