@@ -2,7 +2,8 @@
 // lib/api.ts (createRoute), so the OpenAPI document at GET /api/openapi.json is generated
 // from the same contract the extension parses responses with.
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler, TypedResponse } from 'hono';
+import type { JSONParsed } from 'hono/utils/types';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import {
@@ -14,18 +15,23 @@ import {
   HealthResponse,
   ImportResponse,
   ImportRow,
+  LookupQuery,
+  LookupResponse,
   MeResponse,
   PullQuery,
   PullResponse,
   SignInRequest,
   SignInResponse,
+  SnapshotCustomersPage,
+  SnapshotIdentifiersPage,
+  SnapshotQuery,
 } from '../lib/api';
 import { PolicySettings, type Role, type User } from '../lib/schemas';
 import { dummyPasswordHash, newToken, sha256, verifyPassword } from './crypto';
 import { registerCampaignRoutes } from './routes/campaigns';
 import { registerCallRoutes } from './routes/calls';
 import { registerAdapterRoutes } from './routes/adapters';
-import { InvalidCursorError, type ImportIssue, type NumberedImportRow, type ServerImportRow, type Store } from './store';
+import { InvalidCursorError, SnapshotRangeError, type ImportIssue, type NumberedImportRow, type ServerImportRow, type Store } from './store';
 
 export const SERVER_VERSION = '0.1.0';
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
@@ -133,6 +139,14 @@ function parseImportBody(
     };
   }
   return { ok: true, rows };
+}
+
+/**
+ * JSON text the store built from its stored rows, sent as is: a first sync carries a million
+ * customers, too many to parse and re-serialize here. Typed as the route's JSON response.
+ */
+function jsonText<T>(c: Context, text: string | Uint8Array<ArrayBuffer>): TypedResponse<JSONParsed<T>, 200, 'json'> {
+  return c.body(text, 200, { 'content-type': 'application/json' }) as unknown as TypedResponse<JSONParsed<T>, 200, 'json'>;
 }
 
 const AUDIT_TOKEN_RE = /^v1:(-?\d{1,16}):([0-9a-f-]{36})$/i;
@@ -341,6 +355,61 @@ export function createApp({ db, now = () => new Date() }: AppOptions) {
         }
         throw e;
       }
+    },
+  );
+
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/sync/snapshot',
+      tags: ['sync'],
+      summary: 'First sync: whole buckets of customers (with consents), then of identifier keys',
+      description:
+        'Request phase "customers" from 0 (omit `bits`: the response names the layout), then from each `to` while `done` is false; then phase "identifiers" the same way with the same `bits`. Buckets are never split; empty buckets are left out. The page from 0 of phase "customers" also carries the policy, adapters and campaigns (`others`). Keep the `cursor` of the first page and pull changes after it once the snapshot is complete.',
+      security,
+      middleware: [anyRole] as const,
+      request: { query: SnapshotQuery },
+      responses: {
+        200: {
+          description: 'One page of whole buckets.',
+          content: { 'application/json': { schema: z.union([SnapshotCustomersPage, SnapshotIdentifiersPage]) } },
+        },
+        400: jsonError('Invalid phase, bits, from or maxRows, or `from` past the end of the layout.'),
+        401: E[401],
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      try {
+        return jsonText<SnapshotCustomersPage | SnapshotIdentifiersPage>(c, await db.snapshot(q));
+      } catch (e) {
+        if (e instanceof SnapshotRangeError) return c.json(err('invalid_query', e.message, [{ path: 'from', message: e.message }]), 400);
+        throw e;
+      }
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/customers/lookup',
+      tags: ['sync'],
+      summary: 'On-demand mode: the customers identifier keys name, with their consents',
+      description:
+        'Keys are lib/buckets.ts identifier keys (`crm:<adapter>:<id>`, `acct:<number>`, `tel:<E.164>`, `mail:<email>`); repeat `key` for several (at most 20). Unknown keys match nothing (200, empty `matches`).',
+      security,
+      middleware: [anyRole] as const,
+      request: { query: LookupQuery },
+      responses: {
+        200: { description: 'Every live customer a key names (at most 50).', content: { 'application/json': { schema: LookupResponse } } },
+        400: E[400],
+        401: E[401],
+      },
+    }),
+    async (c) => {
+      const { key } = c.req.valid('query');
+      return jsonText<LookupResponse>(c, await db.lookupCustomers(typeof key === 'string' ? [key] : key));
     },
   );
 

@@ -12,6 +12,8 @@ import {
   type PasswordLock,
 } from '../lib/calls';
 import type { AuditEvent, Consent, Customer } from '../lib/schemas';
+import { bucket16 } from '../lib/buckets';
+import { bucketRowidSql } from './snapshot';
 
 type DB = Database.Database;
 
@@ -102,7 +104,8 @@ export class CallTables {
       consentExists: db.prepare(`SELECT 1 FROM consents WHERE id = ?`).pluck(),
       customer: db.prepare(`SELECT data, version, deleted_at FROM customers WHERE id = ?`),
       insertConsent: db.prepare(
-        `INSERT INTO consents (id, customer_id, data, version, created_at, updated_at) VALUES (?,?,?,?,?,?)`,
+        `INSERT INTO consents (rowid, id, customer_id, data, version, created_at, updated_at)
+         VALUES (${bucketRowidSql('consents')}, ?, ?, ?, ?, ?, ?)`,
       ),
       updateCustomer: db.prepare(`UPDATE customers SET data = ?, version = ? WHERE id = ?`),
       writeChange: db.prepare(
@@ -219,7 +222,7 @@ export class CallTables {
             continue;
           }
           const data: Consent = { ...c, version: 1, updatedAt: nowIso };
-          this.s.insertConsent.run(c.id, c.customerId, JSON.stringify(data), 1, nowIso, nowIso);
+          this.s.insertConsent.run(c.id, c.customerId, JSON.stringify(data), 1, nowIso, nowIso, { bucket: bucket16(c.customerId) });
           this.s.writeChange.run('consent', c.id, this.nextSeq(), 1, 'upsert');
           out.accepted.push(c.id);
         }

@@ -28,6 +28,7 @@ import {
   type ImportOutcome,
   type NumberedImportRow,
   type PullPage,
+  type SnapshotRequest,
   type Store,
   type UserWithHash,
 } from './store';
@@ -43,6 +44,8 @@ import {
 } from './campaign-store';
 import type { ApprovalFailure, CampaignRecord } from '../lib/campaign';
 import { CallTables, migrateCalls } from './call-store';
+import { SnapshotTables, bucketRowidSql, keyRowsOf, migrateSnapshot, registerSnapshotFunctions } from './snapshot';
+import { bucket16 } from '../lib/buckets';
 
 type DB = Database.Database;
 
@@ -173,19 +176,26 @@ const MIGRATIONS: ((db: DB, nowIso: string) => void)[] = [
   (db) => db.exec(CAMPAIGNS_MIGRATION_SQL),
   // 3: the rep's call: CPNI notices, password checks and locks, mailing requests, account-change notices (server/call-store.ts)
   (db) => migrateCalls(db),
+  // 4: the bucket hash beside customers and identifier keys: first-sync snapshots, lookups (server/snapshot.ts)
+  (db) => migrateSnapshot(db),
 ];
 
-export function migrate(db: DB, now = new Date()): number {
+/** Brings the schema to version `to` (default: the newest; a test stops earlier to check a backfill). */
+export function migrate(db: DB, now = new Date(), to = MIGRATIONS.length): number {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TEXT NOT NULL)`);
+  registerSnapshotFunctions(db);
   const current = (db.prepare(`SELECT MAX(version) AS v FROM schema_version`).get() as { v: number | null }).v ?? 0;
-  for (let v = current; v < MIGRATIONS.length; v++) {
+  for (let v = current; v < to; v++) {
     db.transaction(() => {
       MIGRATIONS[v]!(db, now.toISOString());
       db.prepare(`INSERT INTO schema_version (version, applied_at) VALUES (?, ?)`).run(v + 1, now.toISOString());
     }).immediate();
   }
-  return MIGRATIONS.length;
+  return to;
 }
+
+/** lib/api.ts LookupResponse caps `matches` at 50. */
+const LOOKUP_MAX_MATCHES = 50;
 
 // ---- cursors ----
 const CURSOR_RE = /^v1:(0|[1-9]\d{0,15})$/;
@@ -240,6 +250,7 @@ export class SqliteStore implements Store {
   readonly db: DB;
   private readonly s;
   private readonly campaigns: CampaignTables;
+  private readonly snapshots: SnapshotTables;
   /** The rep's call (server/call-store.ts). */
   readonly calls: CallTables;
 
@@ -254,6 +265,11 @@ export class SqliteStore implements Store {
     const db = this.db;
     this.campaigns = new CampaignTables(db);
     this.calls = new CallTables(db, () => this.nextSeq()());
+    this.snapshots = new SnapshotTables(db, () =>
+      (this.s.othersInFeed.all() as { entity: string; entity_id: string; version: number; op: 'upsert' | 'tombstone' }[])
+        .map((r) => this.changeFor(r))
+        .filter((c) => c.op === 'upsert'),
+    );
     this.s = {
       userByEmail: db.prepare(`SELECT id, email, name, role, password_hash FROM users WHERE email = ?`),
       insertUser: db.prepare(`INSERT INTO users (id, email, name, role, password_hash, created_at) VALUES (?,?,?,?,?,?)`),
@@ -272,16 +288,22 @@ export class SqliteStore implements Store {
          ON CONFLICT (entity, entity_id) DO UPDATE SET seq = excluded.seq, version = excluded.version, op = excluded.op`,
       ),
       changesAfter: db.prepare(`SELECT entity, entity_id, seq, version, op FROM change_log WHERE seq > ? ORDER BY seq LIMIT ?`),
+      othersInFeed: db.prepare(
+        `SELECT entity, entity_id, version, op FROM change_log WHERE entity IN ('policy','adapter','campaign') AND op = 'upsert' ORDER BY seq`,
+      ),
 
       customer: db.prepare(`SELECT data, version, deleted_at FROM customers WHERE id = ?`),
       upsertCustomer: db.prepare(
-        `INSERT INTO customers (id, account_number, data, version, deleted_at) VALUES (?,?,?,?,NULL)
+        `INSERT INTO customers (rowid, id, account_number, data, version, deleted_at, bucket)
+         VALUES (${bucketRowidSql('customers')}, ?, ?, ?, ?, NULL, @bucket)
          ON CONFLICT (id) DO UPDATE SET account_number = excluded.account_number, data = excluded.data,
-           version = excluded.version, deleted_at = NULL`,
+           version = excluded.version, deleted_at = NULL, bucket = excluded.bucket`,
       ),
       tombstoneCustomer: db.prepare(`UPDATE customers SET version = ?, deleted_at = ? WHERE id = ?`),
       deleteIdentifiers: db.prepare(`DELETE FROM customer_identifiers WHERE customer_id = ?`),
       insertIdentifier: db.prepare(`INSERT OR IGNORE INTO customer_identifiers (kind, value, customer_id) VALUES (?,?,?)`),
+      deleteKeys: db.prepare(`DELETE FROM customer_keys WHERE customer_id = ?`),
+      insertKey: db.prepare(`INSERT OR IGNORE INTO customer_keys (bucket, key, customer_id) VALUES (?,?,?)`),
       otherOwner: db.prepare(
         `SELECT customer_id FROM customer_identifiers WHERE kind = ? AND value = ? AND customer_id <> ? LIMIT 1`,
       ).pluck(),
@@ -295,7 +317,8 @@ export class SqliteStore implements Store {
       consent: db.prepare(`SELECT customer_id, data, version, updated_at FROM consents WHERE id = ?`),
       consentsOf: db.prepare(`SELECT id, data, version FROM consents WHERE customer_id = ?`),
       upsertConsent: db.prepare(
-        `INSERT INTO consents (id, customer_id, data, version, created_at, updated_at) VALUES (?,?,?,?,?,?)
+        `INSERT INTO consents (rowid, id, customer_id, data, version, created_at, updated_at)
+         VALUES (${bucketRowidSql('consents')}, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET data = excluded.data, version = excluded.version, updated_at = excluded.updated_at`,
       ),
       bumpConsentVersion: db.prepare(`UPDATE consents SET data = ?, version = ? WHERE id = ?`),
@@ -402,6 +425,15 @@ export class SqliteStore implements Store {
     })();
   }
 
+  async snapshot(q: SnapshotRequest): Promise<Uint8Array<ArrayBuffer>> {
+    // One read transaction: the page's rows and its cursor come from one snapshot.
+    return this.db.transaction(() => this.snapshots.page(q, encodeCursor))();
+  }
+
+  async lookupCustomers(keys: readonly string[]): Promise<string> {
+    return this.db.transaction(() => this.snapshots.lookup(keys, LOOKUP_MAX_MATCHES, encodeCursor))();
+  }
+
   private changeFor(r: { entity: string; entity_id: string; version: number; op: 'upsert' | 'tombstone' }): Change {
     const tomb = (): Change => ({ op: 'tombstone', entity: r.entity as Change['entity'], id: r.entity_id, version: r.version });
     if (r.op === 'tombstone') return tomb();
@@ -487,9 +519,13 @@ export class SqliteStore implements Store {
         }
         const version = (existing?.version ?? 0) + 1;
         const data: Customer = { ...candidate, version };
-        this.s.upsertCustomer.run(input.id, input.accountNumber, JSON.stringify(data), version);
-        if (existing) this.s.deleteIdentifiers.run(input.id);
+        this.s.upsertCustomer.run(input.id, input.accountNumber, JSON.stringify(data), version, { bucket: bucket16(input.id) });
+        if (existing) {
+          this.s.deleteIdentifiers.run(input.id);
+          this.s.deleteKeys.run(input.id);
+        }
         for (const [kind, v] of identifiersOf(data)) this.s.insertIdentifier.run(kind, v, input.id);
+        for (const [b, key] of keyRowsOf(data)) this.s.insertKey.run(b, key, input.id);
         this.s.writeChange.run('customer', input.id, next(), version, 'upsert');
         touched.push({ row, customer: data });
         customers++;
@@ -516,6 +552,7 @@ export class SqliteStore implements Store {
         const version = existing.version + 1;
         this.s.tombstoneCustomer.run(version, nowIso, value.id);
         this.s.deleteIdentifiers.run(value.id);
+        this.s.deleteKeys.run(value.id);
         this.s.writeChange.run('customer', value.id, next(), version, 'tombstone');
         // Consents stay in the database (RETENTION) but leave the extension's cache.
         for (const c of this.s.consentsOf.all(value.id) as { id: string; data: string; version: number }[]) {
@@ -563,7 +600,7 @@ export class SqliteStore implements Store {
       const json = JSON.stringify({ ...candidate, version });
       // RETENTION: the superseded state (with its proof) moves to consent_history.
       if (existing) this.s.consentHistory.run(input.id, existing.version, existing.data, nowIso);
-      this.s.upsertConsent.run(input.id, input.customerId, json, version, nowIso, nowIso);
+      this.s.upsertConsent.run(input.id, input.customerId, json, version, nowIso, nowIso, { bucket: bucket16(input.customerId) });
       this.s.writeChange.run('consent', input.id, next(), version, 'upsert');
       consents++;
     }
@@ -608,7 +645,7 @@ export class SqliteStore implements Store {
         if (!data.passwordEstablished) {
           const version = row.version + 1;
           const updated: Customer = { ...data, passwordEstablished: true, version, updatedAt: now.toISOString() };
-          this.s.upsertCustomer.run(customerId, updated.accountNumber, JSON.stringify(updated), version);
+          this.s.upsertCustomer.run(customerId, updated.accountNumber, JSON.stringify(updated), version, { bucket: bucket16(customerId) });
           this.s.writeChange.run('customer', customerId, this.nextSeq()(), version, 'upsert');
         }
         return true;

@@ -60,6 +60,14 @@ export class InvalidCursorError extends Error {
   }
 }
 
+/** A snapshot request cannot be served (a `from` past the layout's end). */
+export class SnapshotRangeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SnapshotRangeError';
+  }
+}
+
 export type UserWithHash = User & { passwordHash: string };
 
 /** A row to import, with its 1-based row number in the upload (for error messages). */
@@ -73,6 +81,8 @@ export type ImportOutcome =
   | { ok: false; issues: ImportIssue[] };
 
 export type PullPage = { changes: Change[]; cursor: string; hasMore: boolean };
+/** lib/api.ts SnapshotQuery; `bits` omitted: the store picks the layout for its size. */
+export type SnapshotRequest = { phase: 'customers' | 'identifiers'; bits?: number; from: number; maxRows: number };
 
 export type AuditFilters = {
   actor?: string;
@@ -127,6 +137,14 @@ export interface Store {
   // ---- sync ----
   /** Changes after `cursor` (undefined = from the start), in feed order. */
   pull(cursor: string | undefined, limit: number): Promise<PullPage>;
+  /**
+   * One first-sync snapshot page, as UTF-8 JSON of SnapshotCustomersPage or
+   * SnapshotIdentifiersPage (built from the stored JSON, not re-serialized per row). Its rows and
+   * its cursor come from one read. Throws SnapshotRangeError when `from` is past the layout.
+   */
+  snapshot(q: SnapshotRequest): Promise<Uint8Array<ArrayBuffer>>;
+  /** LookupResponse JSON text: the live customers any of the identifier keys names. */
+  lookupCustomers(keys: readonly string[]): Promise<string>;
 
   // ---- audit ----
   /** Idempotent by event id; all in one transaction. */

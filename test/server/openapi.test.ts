@@ -16,6 +16,8 @@ describe('OpenAPI document', () => {
         'POST /api/auth/sign-out',
         'GET /api/me',
         'GET /api/sync/pull',
+        'GET /api/sync/snapshot',
+        'GET /api/customers/lookup',
         'POST /api/audit-events',
         'GET /api/audit-events',
         'POST /api/import/customers',
