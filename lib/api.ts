@@ -79,6 +79,14 @@ export const SYNC_PAGE_MAX = 5000;
 export const PullQuery = z.object({
   cursor: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(SYNC_PAGE_MAX).default(1000),
+  // Comma-separated entities to keep (on-demand mode's first sync: "policy,adapter,campaign").
+  // When the filtered feed is exhausted, the cursor jumps to the feed's head.
+  entities: z
+    .string()
+    .max(100)
+    .transform((s) => s.split(','))
+    .pipe(z.array(SyncEntity).min(1))
+    .optional(),
 });
 export const PullResponse = z.object({
   changes: z.array(Change),

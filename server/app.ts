@@ -340,9 +340,9 @@ export function createApp({ db, now = () => new Date() }: AppOptions) {
       },
     }),
     async (c) => {
-      const { cursor, limit } = c.req.valid('query');
+      const { cursor, limit, entities } = c.req.valid('query');
       try {
-        const page = await db.pull(cursor, limit);
+        const page = await db.pull(cursor, limit, entities);
         return c.json({ ...page, serverTime: now().toISOString() }, 200);
       } catch (e) {
         if (e instanceof InvalidCursorError) {

@@ -288,6 +288,11 @@ export class SqliteStore implements Store {
          ON CONFLICT (entity, entity_id) DO UPDATE SET seq = excluded.seq, version = excluded.version, op = excluded.op`,
       ),
       changesAfter: db.prepare(`SELECT entity, entity_id, seq, version, op FROM change_log WHERE seq > ? ORDER BY seq LIMIT ?`),
+      changesOfAfter: db.prepare(
+        `SELECT entity, entity_id, seq, version, op FROM change_log
+         WHERE seq > ? AND entity IN (SELECT value FROM json_each(?)) ORDER BY seq LIMIT ?`,
+      ),
+      headSeq: db.prepare(`SELECT coalesce(max(seq), 0) FROM change_log`).pluck(),
       othersInFeed: db.prepare(
         `SELECT entity, entity_id, version, op FROM change_log WHERE entity IN ('policy','adapter','campaign') AND op = 'upsert' ORDER BY seq`,
       ),
@@ -405,11 +410,13 @@ export class SqliteStore implements Store {
     };
   }
 
-  async pull(cursor: string | undefined, limit: number): Promise<PullPage> {
+  async pull(cursor: string | undefined, limit: number, entities?: readonly string[]): Promise<PullPage> {
     const after = decodeCursor(cursor);
     // One read transaction: the change rows and the entity rows come from one snapshot.
     return this.db.transaction(() => {
-      const rows = this.s.changesAfter.all(after, limit + 1) as {
+      const rows = (
+        entities ? this.s.changesOfAfter.all(after, JSON.stringify(entities), limit + 1) : this.s.changesAfter.all(after, limit + 1)
+      ) as {
         entity: string;
         entity_id: string;
         seq: number;
@@ -420,7 +427,10 @@ export class SqliteStore implements Store {
       if (hasMore) rows.length = limit;
       const changes: Change[] = [];
       for (const r of rows) changes.push(this.changeFor(r));
-      const last = rows.length ? rows[rows.length - 1]!.seq : after;
+      let last = rows.length ? rows[rows.length - 1]!.seq : after;
+      // Filtered and complete: the other entities' changes up to here are skipped on purpose
+      // (on-demand mode fetches customers itself), so resume from the feed's head.
+      if (entities && !hasMore) last = Math.max(last, this.s.headSeq.get() as number);
       return { changes, cursor: encodeCursor(last), hasMore };
     })();
   }

@@ -136,7 +136,8 @@ export interface Store {
 
   // ---- sync ----
   /** Changes after `cursor` (undefined = from the start), in feed order. */
-  pull(cursor: string | undefined, limit: number): Promise<PullPage>;
+  /** `entities`: only changes of these kinds; the last page's cursor is then the feed's head. */
+  pull(cursor: string | undefined, limit: number, entities?: readonly string[]): Promise<PullPage>;
   /**
    * One first-sync snapshot page, as UTF-8 JSON of SnapshotCustomersPage or
    * SnapshotIdentifiersPage (built from the stored JSON, not re-serialized per row). Its rows and
