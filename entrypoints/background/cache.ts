@@ -6,7 +6,8 @@
 // The packed layout (DESIGN.md "Budgets"): a million customers in one IndexedDB record each
 // loads at ~3,000 records/s, so customers live in buckets instead, a few thousand large records
 // written once by the first sync (lib/api.ts, snapshot):
-//   - customerBuckets  b -> JSON [{customer, consents}]        (b = bucketOf(customer id, bits))
+//   - customerBuckets  b -> JSON [[customer fields], [[consent fields]]] (packing.ts;
+//                      b = bucketOf(customer id, bits))
 //   - summaryBuckets   b -> JSON {id: [version, consent ids, standing marketing consents]}:
 //                      what a list scrub and the counts need, without decoding whole customers
 //   - identifierBuckets b -> JSON {key: id | [ids]}             (b = bucketOf(identifier key, bits))
@@ -22,6 +23,7 @@ import { bucketOf, customerKeys, recordKeys, suggestBucketBits } from '@/lib/buc
 import type { MarketingApprovals } from '@/lib/campaign';
 import type { Campaign, Consent, Customer, PolicySettings } from '@/lib/schemas';
 import type { RecordIdentifiers } from '@/lib/snapshot';
+import { packConsent, packCustomer, packedId, unpackConsent, unpackCustomer, type PackedConsent, type PackedCustomer } from './packing';
 import type { z } from 'zod';
 
 export interface CachedCustomer {
@@ -89,7 +91,7 @@ export interface CustomerCache {
 
 /** Overlay size (customers + consents) past which a sync run folds it into the buckets. */
 export const COMPACT_AT = 50_000;
-const DECODED_KEEP = 64; // decoded buckets kept per kind: lookups on the same few records stay in memory
+const DECODED_KEEP = 16; // decoded buckets kept per kind: the records on screen stay in memory, little garbage
 const READ_CHUNK = 256; // buckets per bulkGet / per compaction transaction
 
 // ---- stored shapes ----
@@ -131,7 +133,8 @@ class CacheDb extends Dexie {
   syncState!: Table<StateRow, string>;
 
   constructor(name: string) {
-    super(name);
+    // Relaxed durability: the cache can always be synced again, so commits need not wait for the disk.
+    super(name, { chromeTransactionDurability: 'relaxed' });
     this.version(1).stores({
       customers: 'id, accountNumber, *crmKeys, *phones, *emails',
       consents: 'id, customerId',
@@ -152,6 +155,12 @@ class CacheDb extends Dexie {
         overlay: '++seq',
       })
       .upgrade((tx) => tx.table('syncState').clear());
+    // v3: buckets hold packed customers (packing.ts); anything written before is synced again.
+    this.version(3)
+      .stores({})
+      .upgrade(async (tx) => {
+        for (const t of ['customerBuckets', 'summaryBuckets', 'identifierBuckets', 'overlay', 'syncState']) await tx.table(t).clear();
+      });
   }
 }
 
@@ -284,16 +293,29 @@ class Decoded<T> {
 }
 
 
-function summaryOf(e: CachedCustomer): Summary {
+/** A summary as stored: its consents packed (packing.ts). */
+type StoredSummary = [number, Record<string, number>, PackedConsent[]];
+
+function storedSummaryOf(e: CachedCustomer): StoredSummary {
   const versions: Record<string, number> = {};
   for (const c of e.consents) versions[c.id] = c.version;
-  return [e.customer.version, versions, e.consents.filter(isStandingMarketing)];
+  return [e.customer.version, versions, e.consents.filter(isStandingMarketing).map(packConsent)];
+}
+
+function decodeSummaries(text: string | null): Record<string, Summary> {
+  const stored = (text === null ? {} : JSON.parse(text)) as Record<string, StoredSummary>;
+  const out: Record<string, Summary> = {};
+  for (const id in stored) {
+    const [v, versions, packed] = stored[id]!;
+    out[id] = [v, versions, packed.map((p) => unpackConsent(p, id))];
+  }
+  return out;
 }
 
 /** A stored bucket, decoded; an absent bucket (null) is empty. */
 function decodeCustomers(text: string | null): Map<string, CachedCustomer> {
   const m = new Map<string, CachedCustomer>();
-  if (text !== null) for (const e of JSON.parse(text) as CachedCustomer[]) m.set(e.customer.id, e);
+  if (text !== null) for (const p of JSON.parse(text) as PackedCustomer[]) m.set(packedId(p), unpackCustomer(p));
   return m;
 }
 const decodeObject = <T>(text: string | null) => (text === null ? {} : JSON.parse(text)) as Record<string, T>;
@@ -361,7 +383,10 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
   /** Inside a transaction over bucketTables: make this handle's memory match what is stored. */
   async function fresh(): Promise<void> {
     const g = (await state('generation')) ?? 0;
-    if (g === generation) return;
+    if (g !== generation) await reload(g);
+  }
+
+  async function reload(g: number): Promise<void> {
     customerCache.clear();
     summaryCache.clear();
     identifierCache.clear();
@@ -429,7 +454,7 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
   async function summariesOf(ids: string[]): Promise<(id: string) => Summary | null> {
     if (!layout) return () => null;
     const bits = layout.bits;
-    const buckets = await readBuckets(db.summaryBuckets, summaryCache, [...new Set(ids.map((id) => bucketOf(id, bits)))], decodeObject<Summary>);
+    const buckets = await readBuckets(db.summaryBuckets, summaryCache, [...new Set(ids.map((id) => bucketOf(id, bits)))], decodeSummaries);
     return (id) => {
       const obj = buckets.get(bucketOf(id, bits));
       return obj && own.call(obj, id) ? obj[id]! : null;
@@ -456,9 +481,18 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
     return null;
   }
 
-  const read = <T>(fn: () => Promise<T>) =>
+  /**
+   * A read transaction on fresh memory. `firstKey`: the identifier bucket a lookup will read
+   * first is fetched together with the generation check, saving one round trip to IndexedDB
+   * (kept only if the generation did not change).
+   */
+  const read = <T>(fn: () => Promise<T>, firstKey?: string) =>
     db.transaction('r', bucketTables, async () => {
-      await fresh();
+      const b = layout && firstKey !== undefined ? bucketOf(firstKey, layout.bits) : null;
+      const warm = b !== null && identifierCache.get(b) === undefined;
+      const [g, row] = await Promise.all([state('generation'), warm ? db.identifierBuckets.get(b!) : undefined]);
+      if ((g ?? 0) !== generation) await reload(g ?? 0);
+      else if (warm) identifierCache.set(b!, decodeObject<string | string[]>(row?.text ?? null));
       return fn();
     });
 
@@ -477,9 +511,9 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
         empty.push(b);
         continue;
       }
-      const summary: Record<string, Summary> = {};
-      for (const e of entries) summary[e.customer.id] = summaryOf(e);
-      puts.push({ b, text: JSON.stringify(entries) });
+      const summary: Record<string, StoredSummary> = {};
+      for (const e of entries) summary[e.customer.id] = storedSummaryOf(e);
+      puts.push({ b, text: JSON.stringify(entries.map(packCustomer)) });
       summaries.push({ b, text: JSON.stringify(summary) });
     }
     await Promise.all([
@@ -586,7 +620,7 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
     cursor: () => state('cursor'),
 
     findCustomer(identifiers) {
-      return read(() => find(identifiers));
+      return read(() => find(identifiers), recordKeys(identifiers)[0]);
     },
 
     findMany(list) {
