@@ -114,12 +114,21 @@ export class Guard {
     const path = event.composedPath();
     if (this.deps.isOwnUi(path)) return;
     let found: FoundControl | null = null;
-    if (event.type === 'submit') {
-      const submitter = (event as SubmitEvent).submitter;
-      if (submitter) found = findControl(adapter, [submitter, ...path]);
-      else found = findControl(adapter, path);
-    } else {
-      found = findControl(adapter, path);
+    try {
+      if (event.type === 'submit') {
+        const submitter = (event as SubmitEvent).submitter;
+        if (submitter) found = findControl(adapter, [submitter, ...path]);
+        else found = findControl(adapter, path);
+      } else {
+        found = findControl(adapter, path);
+      }
+    } catch (err) {
+      // The adapter could not tell what was clicked: it may be a marketing control, so the click
+      // is blocked (fail closed) and recorded, naming the adapter's error.
+      block(event);
+      const why = new Error(`the ${adapter.id} adapter failed to classify the control: ${err instanceof Error ? err.message : String(err)}`);
+      this.emit('action.blocked', 'marketing.other_category', failClosed(why), { action: 'marketing.other_category', control: 'unclassified control' });
+      return;
     }
     if (!found) return;
     if (this.passOnce !== null && this.passOnce === found.element) return;

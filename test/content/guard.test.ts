@@ -200,3 +200,41 @@ describe('Guard: ambiguous controls (tel:)', () => {
     g.stop();
   });
 });
+
+describe('Guard: a broken adapter', () => {
+  it('blocks the click and records why when the adapter throws while classifying it (fail closed)', () => {
+    document.body.innerHTML = '<div><button data-crm-action="email-marketing">Send marketing email</button></div>';
+    const btn = document.querySelector('button')!;
+    const crm = vi.fn();
+    btn.addEventListener('click', crm);
+    const events: GuardEvent[] = [];
+    const broken = {
+      ...demoCrm,
+      classify: () => {
+        throw new Error('selector exploded');
+      },
+    };
+    const abort = new AbortController();
+    new Guard({
+      adapter: () => broken,
+      state: () => ({
+        identifiers: { crm: 'demo-crm', crmId: 'C-1002', accountNumber: null, phones: [], emails: [] },
+        snapshot: knownSnapshot('C-1002'),
+        user: null,
+        policy: { approvalMode: 'opt_in_only', exportRoles: ['manager'], fccBreachOrder2023: false, callIdleMinutes: 30, passwordMaxAttempts: 3 },
+      }),
+      decide: vi.fn(() => ALLOW),
+      report: (e) => events.push(e),
+      askPurpose: async () => null,
+      isOwnUi: () => false,
+      pageUrl: () => 'http://localhost:5180/contacts/C-1002',
+      isTopFrame: true,
+    }).start(abort.signal);
+    btn.click();
+    abort.abort();
+    expect(crm).not.toHaveBeenCalled();
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ kind: 'action.blocked', decision: { verdict: 'block', reasons: [{ ruleId: 'UNKNOWN_STATUS' }] } });
+    expect(events[0]!.decision.reasons[0]!.text).toMatch(/demo-crm adapter failed to classify the control: selector exploded/);
+  });
+});
