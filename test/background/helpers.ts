@@ -4,6 +4,7 @@ import type { AuditEvent, ConsentInput, CustomerInput, User } from '@/lib/schema
 import { customerKeys } from '@/lib/buckets';
 import { createBackground, type BackgroundDeps, type IncomingPort } from '@/entrypoints/background/app';
 import type { Sender } from '@/entrypoints/background/router';
+import { RecordOpenReply, StatusReply } from '@/lib/messages';
 
 export const BACKEND = 'http://backend.test';
 export const ORIGIN = fakeBrowser.runtime.getURL('/');
@@ -191,6 +192,20 @@ export async function signIn(bg: ReturnType<typeof makeBackground>, opts: { cach
 
 export const openRecord = (bg: ReturnType<typeof makeBackground>, identifiers: Record<string, unknown>, tabId = 7) =>
   bg.handleMessage({ type: 'record.open', identifiers: { crm: 'demo-crm', crmId: null, ...identifiers } }, contentSender(tabId));
+
+/** status.get, as the options page asks it. */
+export async function status(bg: ReturnType<typeof makeBackground>) {
+  const reply = StatusReply.parse(await bg.handleMessage({ type: 'status.get' }, pageSender()));
+  if (!reply.ok) throw new Error(reply.error);
+  return reply.data;
+}
+
+/** record.open, as the content script sends it: the panel state the background answers. */
+export async function openedRecord(bg: ReturnType<typeof makeBackground>, identifiers: Record<string, unknown>, tabId = 7) {
+  const reply = RecordOpenReply.parse(await openRecord(bg, identifiers, tabId));
+  if (!reply.ok) throw new Error(reply.error);
+  return reply.data;
+}
 
 export function fakePort(sender: Sender, name = 'panel') {
   const messages: unknown[] = [];

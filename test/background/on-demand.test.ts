@@ -3,9 +3,8 @@
 // fresh by the delta sync (changes of customers it does not hold are dropped).
 import { beforeEach, describe, expect, it } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
-import { RecordOpenReply, StatusReply } from '@/lib/messages';
 import type { Snapshot } from '@/lib/snapshot';
-import { FakeBackend, consent, customer, makeBackground, openRecord, pageSender, signIn, tomb, up, type LookupEntry } from './helpers';
+import { FakeBackend, consent, customer, makeBackground, openRecord, openedRecord, pageSender, signIn, status, tomb, up, type LookupEntry } from './helpers';
 
 type Bg = ReturnType<typeof makeBackground>;
 
@@ -35,17 +34,7 @@ function onDemandBackend() {
   return backend;
 }
 
-const status = async (bg: Bg) => {
-  const reply = StatusReply.parse(await bg.handleMessage({ type: 'status.get' }, pageSender()));
-  if (!reply.ok) throw new Error(reply.error);
-  return reply.data;
-};
-
-const open = async (bg: Bg, ids: Record<string, unknown>, tabId = 7) => {
-  const reply = RecordOpenReply.parse(await openRecord(bg, ids, tabId));
-  if (!reply.ok) throw new Error(reply.error);
-  return reply.data.snapshot;
-};
+const open = async (bg: Bg, ids: Record<string, unknown>, tabId = 7) => (await openedRecord(bg, ids, tabId)).snapshot;
 
 const nameOf = (s: Snapshot) => (s.state === 'known' ? `${s.customer.name} v${s.customer.version}` : `unknown:${s.why}`);
 

@@ -5,8 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { bucketOf, customerKeys } from '@/lib/buckets';
 import { Customer, Consent, type CustomerInput, type ConsentInput } from '@/lib/schemas';
-import { RecordOpenReply, StatusReply } from '@/lib/messages';
-import { FakeBackend, consent, customer, makeBackground, openRecord, pageSender, signIn, up } from './helpers';
+import { FakeBackend, consent, customer, makeBackground, openedRecord, signIn, status, up } from './helpers';
 
 const BITS = 1; // two buckets of each kind
 
@@ -33,16 +32,7 @@ function serveSnapshot(backend: FakeBackend, people: CustomerInput[], consents: 
 const people = [customer(1), customer(2), customer(3, { emails: ['Mixed.Case@Example.com'] }), customer(4, { accountNumber: 'ACCT-44' })];
 const consents = [consent(1, 'c1'), consent(2, 'c4', { state: 'revoked' })];
 
-const status = async (bg: ReturnType<typeof makeBackground>) => {
-  const reply = StatusReply.parse(await bg.handleMessage({ type: 'status.get' }, pageSender()));
-  if (!reply.ok) throw new Error(reply.error);
-  return reply.data;
-};
-const snapshotOf = async (bg: ReturnType<typeof makeBackground>, ids: Record<string, unknown>) => {
-  const reply = RecordOpenReply.parse(await openRecord(bg, ids));
-  if (!reply.ok) throw new Error(reply.error);
-  return reply.data.snapshot;
-};
+const snapshotOf = async (bg: ReturnType<typeof makeBackground>, ids: Record<string, unknown>) => (await openedRecord(bg, ids)).snapshot;
 
 describe('first sync through the snapshot', () => {
   beforeEach(() => fakeBrowser.reset());

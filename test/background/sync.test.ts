@@ -1,14 +1,15 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
-import { RecordOpenReply, StatusReply } from '@/lib/messages';
 import {
   FakeBackend,
   consent,
   customer,
   makeBackground,
+  openedRecord,
   openRecord,
   pageSender,
   signIn,
+  status,
   tomb,
   up,
 } from './helpers';
@@ -37,17 +38,7 @@ function threePages(backend: FakeBackend) {
     .page('c3', { changes: [], cursor: 'c3', hasMore: false });
 }
 
-const status = async (bg: ReturnType<typeof makeBackground>) => {
-  const reply = StatusReply.parse(await bg.handleMessage({ type: 'status.get' }, pageSender()));
-  if (!reply.ok) throw new Error(reply.error);
-  return reply.data;
-};
-
-const snapshotOf = async (bg: ReturnType<typeof makeBackground>, ids: Record<string, unknown>) => {
-  const reply = RecordOpenReply.parse(await openRecord(bg, ids));
-  if (!reply.ok) throw new Error(reply.error);
-  return reply.data;
-};
+const snapshotOf = openedRecord;
 
 describe('sync', () => {
   beforeEach(() => fakeBrowser.reset());
