@@ -302,15 +302,8 @@ function storedSummaryOf(e: CachedCustomer): StoredSummary {
   return [e.customer.version, versions, e.consents.filter(isStandingMarketing).map(packConsent)];
 }
 
-function decodeSummaries(text: string | null): Record<string, Summary> {
-  const stored = (text === null ? {} : JSON.parse(text)) as Record<string, StoredSummary>;
-  const out: Record<string, Summary> = {};
-  for (const id in stored) {
-    const [v, versions, packed] = stored[id]!;
-    out[id] = [v, versions, packed.map((p) => unpackConsent(p, id))];
-  }
-  return out;
-}
+/** A summary bucket as stored; summariesOf unpacks only the customers asked for. */
+const decodeSummaries = (text: string | null) => (text === null ? {} : JSON.parse(text)) as Record<string, StoredSummary>;
 
 /** A stored bucket, decoded; an absent bucket (null) is empty. */
 function decodeCustomers(text: string | null): Map<string, CachedCustomer> {
@@ -372,7 +365,7 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
   let layout: Layout | null = null;
   let overlay = new Overlay();
   const customerCache = new Decoded<Map<string, CachedCustomer>>(DECODED_KEEP);
-  const summaryCache = new Decoded<Record<string, Summary>>(DECODED_KEEP);
+  const summaryCache = new Decoded<Record<string, StoredSummary>>(DECODED_KEEP);
   const identifierCache = new Decoded<Record<string, string | string[]>>(DECODED_KEEP);
   let countsMemo: { generation: number; value: { customers: number; consents: number } } | null = null;
 
@@ -403,38 +396,62 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
     return g;
   }
 
-  async function readBuckets<T>(table: Table<BucketRow, number>, cache: Decoded<T>, bs: number[], decode: (t: string | null) => T) {
-    const out = new Map<number, T>();
+  /**
+   * Reads buckets `bs` in key order, a chunk at a time, and hands each one decoded to `visit`;
+   * only what `visit` keeps stays in memory (a scrub reads nearly every bucket). Small reads
+   * (a lookup) go through `cache`.
+   */
+  async function visitBuckets<T>(
+    table: Table<BucketRow, number>,
+    cache: Decoded<T>,
+    bs: Iterable<number>,
+    decode: (t: string | null) => T,
+    visit: (b: number, v: T) => void,
+  ) {
+    const wanted = [...bs];
+    const keep = wanted.length <= DECODED_KEEP;
     const missing: number[] = [];
-    for (const b of bs) {
+    for (const b of wanted) {
       const hit = cache.get(b);
-      if (hit !== undefined) out.set(b, hit);
+      if (hit !== undefined) visit(b, hit);
       else missing.push(b);
     }
+    missing.sort((a, b) => a - b);
     for (let i = 0; i < missing.length; i += READ_CHUNK) {
       const chunk = missing.slice(i, i + READ_CHUNK);
       const rows = await table.bulkGet(chunk);
       chunk.forEach((b, j) => {
-        const row = rows[j];
-        const v = decode(row ? row.text : null);
-        if (bs.length <= DECODED_KEEP) cache.set(b, v); // a scrub's thousands of buckets would only churn the cache
-        out.set(b, v);
+        const v = decode(rows[j]?.text ?? null);
+        if (keep) cache.set(b, v);
+        visit(b, v);
       });
+    }
+  }
+
+  /** Groups `items` by their bucket in the current layout. */
+  function byBucket(items: Iterable<string>): Map<number, string[]> {
+    const bits = layout!.bits;
+    const out = new Map<number, string[]>();
+    for (const x of items) {
+      const b = bucketOf(x, bits);
+      const list = out.get(b);
+      if (list) list.push(x);
+      else out.set(b, [x]);
     }
     return out;
   }
 
   /** Base ids an identifier key names in the buckets. */
-  async function baseIdsOf(keys: string[]): Promise<Map<string, string[]>> {
+  async function baseIdsOf(keys: Iterable<string>): Promise<Map<string, string[]>> {
     const out = new Map<string, string[]>();
     if (!layout) return out;
-    const bits = layout.bits;
-    const buckets = await readBuckets(db.identifierBuckets, identifierCache, [...new Set(keys.map((k) => bucketOf(k, bits)))], decodeObject<string | string[]>);
-    for (const k of keys) {
-      const obj = buckets.get(bucketOf(k, bits))!;
-      const v = own.call(obj, k) ? obj[k]! : null;
-      out.set(k, v === null ? [] : typeof v === 'string' ? [v] : v);
-    }
+    const groups = byBucket(keys);
+    await visitBuckets(db.identifierBuckets, identifierCache, groups.keys(), decodeObject<string | string[]>, (b, obj) => {
+      for (const k of groups.get(b)!) {
+        const v = own.call(obj, k) ? obj[k]! : null;
+        out.set(k, v === null ? [] : typeof v === 'string' ? [v] : v);
+      }
+    });
     return out;
   }
 
@@ -442,23 +459,28 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
     const out = new Map<string, CachedCustomer | null>();
     const bases = new Map<string, CachedCustomer | null>();
     if (layout) {
-      const bits = layout.bits;
-      const buckets = await readBuckets(db.customerBuckets, customerCache, [...new Set(ids.map((id) => bucketOf(id, bits)))], decodeCustomers);
-      for (const id of ids) bases.set(id, buckets.get(bucketOf(id, bits))!.get(id) ?? null);
+      const groups = byBucket(ids);
+      await visitBuckets(db.customerBuckets, customerCache, groups.keys(), decodeCustomers, (b, entries) => {
+        for (const id of groups.get(b)!) bases.set(id, entries.get(id) ?? null);
+      });
     }
     for (const id of ids) out.set(id, overlay.merge(id, bases.get(id) ?? null));
     return out;
   }
 
   /** Summaries of these customers from the buckets, as a lookup function (null: not in the buckets). */
-  async function summariesOf(ids: string[]): Promise<(id: string) => Summary | null> {
+  async function summariesOf(ids: Iterable<string>): Promise<(id: string) => Summary | null> {
     if (!layout) return () => null;
-    const bits = layout.bits;
-    const buckets = await readBuckets(db.summaryBuckets, summaryCache, [...new Set(ids.map((id) => bucketOf(id, bits)))], decodeSummaries);
-    return (id) => {
-      const obj = buckets.get(bucketOf(id, bits));
-      return obj && own.call(obj, id) ? obj[id]! : null;
-    };
+    const out = new Map<string, Summary>();
+    const groups = byBucket(ids);
+    await visitBuckets(db.summaryBuckets, summaryCache, groups.keys(), decodeSummaries, (b, stored) => {
+      for (const id of groups.get(b)!) {
+        if (!own.call(stored, id)) continue;
+        const [v, versions, packed] = stored[id]!;
+        out.set(id, [v, versions, packed.map((p) => unpackConsent(p, id))]);
+      }
+    });
+    return (id) => out.get(id) ?? null;
   }
 
   /** The one customer (merged) a key names, or null when none or more than one. */
@@ -634,11 +656,11 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
     approvalsMany(list) {
       return read(async () => {
         const rowKeys = list.map(recordKeys);
-        const base = await baseIdsOf([...new Set(rowKeys.flat())]);
+        const base = await baseIdsOf(new Set(rowKeys.flat()));
         const candidates = new Set<string>();
         for (const ids of base.values()) for (const id of ids) candidates.add(id);
         for (const keys of rowKeys) for (const k of keys) for (const id of overlay.keys.get(k) ?? []) candidates.add(id);
-        const summaryOf = await summariesOf([...candidates]);
+        const summaryOf = await summariesOf(candidates);
         // Is `id` named by `key`? The buckets (fromBase: listed in the key's identifier bucket)
         // unless the overlay holds a version of the customer at least as new.
         const named = (id: string, key: string, fromBase: boolean) => {
