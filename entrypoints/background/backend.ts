@@ -11,6 +11,7 @@ import {
   PullResponse,
   SignInResponse,
   type SyncEntity,
+  SNAPSHOT_MAX_ROWS,
   SnapshotCustomersPage,
   SnapshotIdentifiersPage,
   type AuditQuery,
@@ -151,7 +152,10 @@ export function createBackendClient(opts: BackendOptions): BackendClient {
       return request(url(ep.backendUrl, `/api/customers/lookup?${q}`), { method: 'GET', headers: auth(ep) }, LookupResponse, signal);
     },
     snapshot(ep, { phase, bits, from }, signal) {
-      const q = new URLSearchParams({ phase, from: String(from) });
+      // Rows per page: ~4,000 customers with consents is ~6 MB; identifier keys are ~40 bytes, so
+      // their pages take the most the backend serves (each page is one IndexedDB transaction).
+      const maxRows = phase === 'customers' ? 4000 : SNAPSHOT_MAX_ROWS;
+      const q = new URLSearchParams({ phase, from: String(from), maxRows: String(maxRows) });
       if (bits !== null) q.set('bits', String(bits));
       const schema = phase === 'customers' ? SnapshotCustomersPage : SnapshotIdentifiersPage;
       return request(url(ep.backendUrl, `/api/sync/snapshot?${q}`), { method: 'GET', headers: auth(ep) }, schema, signal);
