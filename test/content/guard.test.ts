@@ -127,6 +127,14 @@ describe('guard in the content script (saved record page, fake background, fake 
   });
 });
 
+/** Guard state for the Guard-only tests: record C-1002 open and known, default policy. */
+const onC1002 = () => ({
+  identifiers: { crm: 'demo-crm', crmId: 'C-1002', accountNumber: null, phones: [], emails: [] },
+  snapshot: knownSnapshot('C-1002'),
+  user: null,
+  policy: { approvalMode: 'opt_in_only' as const, exportRoles: ['manager' as const], fccBreachOrder2023: false, callIdleMinutes: 30, passwordMaxAttempts: 3 },
+});
+
 describe('Guard: ambiguous controls (tel:)', () => {
   function makeGuard(decision: Decision, answer: 'service' | 'marketing' | null) {
     document.body.innerHTML = '<div id="x"><a href="tel:+14075550102" data-crm-action="call">Call</a></div>';
@@ -140,12 +148,7 @@ describe('Guard: ambiguous controls (tel:)', () => {
     const asked = new Promise<void>((r) => (resolveAsk = r));
     const deps: GuardDeps = {
       adapter: () => demoCrm,
-      state: () => ({
-        identifiers: { crm: 'demo-crm', crmId: 'C-1002', accountNumber: null, phones: [], emails: [] },
-        snapshot: knownSnapshot('C-1002'),
-        user: null,
-        policy: { approvalMode: 'opt_in_only', exportRoles: ['manager'], fccBreachOrder2023: false, callIdleMinutes: 30, passwordMaxAttempts: 3 },
-      }),
+      state: onC1002,
       decide,
       report: (e) => events.push(e),
       askPurpose: async (_near, question, choices) => {
@@ -217,12 +220,7 @@ describe('Guard: a broken adapter', () => {
     const abort = new AbortController();
     new Guard({
       adapter: () => broken,
-      state: () => ({
-        identifiers: { crm: 'demo-crm', crmId: 'C-1002', accountNumber: null, phones: [], emails: [] },
-        snapshot: knownSnapshot('C-1002'),
-        user: null,
-        policy: { approvalMode: 'opt_in_only', exportRoles: ['manager'], fccBreachOrder2023: false, callIdleMinutes: 30, passwordMaxAttempts: 3 },
-      }),
+      state: onC1002,
       decide: vi.fn(() => ALLOW),
       report: (e) => events.push(e),
       askPurpose: async () => null,
