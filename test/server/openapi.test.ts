@@ -53,6 +53,6 @@ describe('OpenAPI document', () => {
     );
     const pull = doc.paths['/api/sync/pull']!.get as { security: unknown[]; parameters: { name: string }[] };
     expect(pull.security).toEqual([{ bearer: [] }]);
-    expect(pull.parameters.map((p) => p.name).sort()).toEqual(['cursor', 'limit']);
+    expect(pull.parameters.map((p) => p.name).sort()).toEqual(['cursor', 'entities', 'limit']);
   });
 });
