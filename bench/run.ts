@@ -375,6 +375,15 @@ async function browserFigures(backend: Backend, dbPath: string, expectChanges: n
     log(`scrub of ${rows} rows: ${(sc.ms / 1000).toFixed(1)} s (findMany ${(sc.findMs / 1000).toFixed(1)} s), ${JSON.stringify(sc.counts)}`);
     emit('scrub_seconds', sc.ms / 1000, 's', rows >= 1_000_000 ? 10 : (10 * rows) / 1_000_000);
     emit('scrub_rows_per_s', rows / (sc.ms / 1000), 'rows/s', 100_000);
+
+    // ---- lookups again, a minute later: is the tail above the browser still settling its
+    // just-written IndexedDB, or the layout itself? (Same samples, new handles.)
+    await sleep(60_000);
+    const later = await call(bench, 'lookups', samples, 'demo-crm');
+    for (const [kind, label] of [['crm', 'crm_ref'], ['phone', 'phone'], ['email', 'email']] as const) {
+      emit(`lookup_${label}_p50_later`, pct(later[kind], 50), 'ms', null);
+      emit(`lookup_${label}_p99_later`, pct(later[kind], 99), 'ms', 5);
+    }
   } finally {
     await ext.context.close().catch(() => undefined);
     await crm.stop();
