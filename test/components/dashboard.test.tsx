@@ -5,21 +5,16 @@ import type { StoredAuditEvent } from '@/lib/api';
 import type { PageMessage, SyncStatus } from '@/lib/messages';
 import type { Role } from '@/lib/schemas';
 import { allByTestId, byLabel, byTestId, cleanup, click, fakeBackground, flush, queryByTestId, render, typeInto } from './dom';
+import { syncStatus } from './fixtures';
 
 afterEach(cleanup);
 
-const statusFor = (role: Role | null): SyncStatus => ({
-  backendUrl: 'http://127.0.0.1:8787',
-  user: role ? { id: 'u', email: `${role}@carrier.example`, name: role, role } : null,
-  lastSuccessAt: null,
-  lastAttemptAt: null,
-  lastError: null,
-  running: false,
-  counts: { customers: 0, consents: 0 },
-  outboxPending: 0,
-  quarantined: 0,
-  backendReachable: true,
-});
+const statusFor = (role: Role | null): SyncStatus =>
+  syncStatus({
+    backendUrl: 'http://127.0.0.1:8787',
+    user: role ? { id: 'u', email: `${role}@carrier.example`, name: role, role } : null,
+    backendReachable: true,
+  });
 
 let seq = 0;
 function event(over: Partial<StoredAuditEvent> = {}): StoredAuditEvent {

@@ -1,11 +1,28 @@
 import { DEFAULT_POLICY } from '@/lib/schemas';
 // Data factories for component tests.
-import type { PanelState } from '@/lib/messages';
+import type { PanelState, SyncStatus } from '@/lib/messages';
 import { Consent, Customer, type ConsentInput, type CustomerInput } from '@/lib/schemas';
 import type { KnownSnapshot } from '@/lib/snapshot';
 
 export const NOW = new Date('2025-11-25T15:00:00.000Z');
 export const minutesAgo = (m: number) => new Date(NOW.getTime() - m * 60_000).toISOString();
+
+/** status.get's answer: signed out and empty unless `over` says otherwise. */
+export function syncStatus(over: Partial<SyncStatus> = {}): SyncStatus {
+  return {
+    backendUrl: null,
+    user: null,
+    lastSuccessAt: null,
+    lastAttemptAt: null,
+    lastError: null,
+    running: false,
+    counts: { customers: 0, consents: 0 },
+    outboxPending: 0,
+    quarantined: 0,
+    backendReachable: null,
+    ...over,
+  };
+}
 
 export function customer(over: Partial<CustomerInput> = {}): Customer {
   return Customer.parse({

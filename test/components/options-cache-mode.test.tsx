@@ -2,30 +2,16 @@
 // The options page's customer cache choice (full / on demand) and the mode shown when signed in.
 import { afterEach, describe, expect, it } from 'vitest';
 import { OptionsPage } from '@/components/OptionsPage';
-import type { PageMessage, SyncStatus } from '@/lib/messages';
+import type { PageMessage } from '@/lib/messages';
 import type { User } from '@/lib/schemas';
 import { byLabel, byTestId, cleanup, click, fakeBackground, flush, queryByTestId, render, typeInto } from './dom';
-import { NOW } from './fixtures';
+import { NOW, syncStatus as status } from './fixtures';
 
 afterEach(cleanup);
 
 const rep: User = { id: 'u1', email: 'rita.rep@carrier.example', name: 'Rita Rep', role: 'rep' };
 
-function status(over: Partial<SyncStatus> = {}): SyncStatus {
-  return {
-    backendUrl: null,
-    user: null,
-    lastSuccessAt: null,
-    lastAttemptAt: null,
-    lastError: null,
-    running: false,
-    counts: { customers: 0, consents: 0 },
-    outboxPending: 0,
-    quarantined: 0,
-    backendReachable: null,
-    ...over,
-  };
-}
+
 
 async function renderOptions() {
   const current = { status: status() };

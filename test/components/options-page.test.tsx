@@ -4,25 +4,11 @@ import { OptionsPage } from '@/components/OptionsPage';
 import type { PageMessage, SyncStatus } from '@/lib/messages';
 import type { User } from '@/lib/schemas';
 import { byLabel, byRole, byTestId, cleanup, click, fakeBackground, flush, queryByTestId, render, submit, typeInto } from './dom';
-import { NOW, minutesAgo } from './fixtures';
+import { NOW, minutesAgo, syncStatus as status } from './fixtures';
 
 afterEach(cleanup);
 
-function status(over: Partial<SyncStatus> = {}): SyncStatus {
-  return {
-    backendUrl: null,
-    user: null,
-    lastSuccessAt: null,
-    lastAttemptAt: null,
-    lastError: null,
-    running: false,
-    counts: { customers: 0, consents: 0 },
-    outboxPending: 0,
-    quarantined: 0,
-    backendReachable: null,
-    ...over,
-  };
-}
+
 
 const manager: User = { id: 'u2', email: 'max.manager@carrier.example', name: 'Max Manager', role: 'manager' };
 
