@@ -105,6 +105,8 @@ export type PullResponse = z.infer<typeof PullResponse>;
 // and, when the snapshot is complete, pulls changes after it. Pages read later can only be newer,
 // and versions decide (an older change never replaces a newer one), so nothing is missed.
 export const SNAPSHOT_MAX_ROWS = 20_000;
+/** An identifier key as lib/buckets.ts spells it ("tel:+1...", "mail:...", "crm:<adapter>:<id>", "acct:..."). */
+export const IdentifierKey = z.string().min(1).max(400);
 export const SnapshotQuery = z.object({
   phase: z.enum(['customers', 'identifiers']),
   // Layout of 2^bits buckets; omitted on the first request: the backend picks one for its size.
@@ -146,7 +148,7 @@ export const SnapshotIdentifiersPage = z
     ...snapshotPageBase,
     // [identifier key (lib/buckets.ts customerKeys), customer id]
     buckets: z.array(
-      z.object({ b: z.number().int().nonnegative(), keys: z.array(z.tuple([z.string().min(1).max(400), z.string().min(1).max(64)])) }),
+      z.object({ b: z.number().int().nonnegative(), keys: z.array(z.tuple([IdentifierKey, z.string().min(1).max(64)])) }),
     ),
   })
   .superRefine((page, ctx) => {
@@ -186,8 +188,9 @@ function identifierBucketProblem(p: { bits: number; buckets: { b: number; keys: 
 // ---- On-demand mode: GET /api/customers/lookup?key=<identifier key>&key=... ----
 // For a customer base too big for a rep's browser, the extension keeps only the customers a rep
 // touches and asks the backend for one when a record opens. Keys are lib/buckets.ts keys.
+export const LOOKUP_MAX_KEYS = 20;
 export const LookupQuery = z.object({
-  key: z.union([z.string().min(1).max(400), z.array(z.string().min(1).max(400)).min(1).max(20)]),
+  key: z.union([IdentifierKey, z.array(IdentifierKey).min(1).max(LOOKUP_MAX_KEYS)]),
 });
 export const LookupResponse = z.object({
   // Every live customer any key names (more than one means the identifier is ambiguous).

@@ -3,7 +3,7 @@
 // messages and checks senders before they get here.
 import type { CacheMode, ContentMessage, PageMessage, PanelState, RecordRefresh, SyncStatus } from '@/lib/messages';
 import { recordKeys } from '@/lib/buckets';
-import { LookupQuery, type AuditQueryResponse } from '@/lib/api';
+import { IdentifierKey, LOOKUP_MAX_KEYS, type AuditQueryResponse } from '@/lib/api';
 import { DEFAULT_POLICY } from '@/lib/schemas';
 import type { RecordIdentifiers, Snapshot } from '@/lib/snapshot';
 import { createBackendClient, type BackendFailure, type Fetch } from './backend';
@@ -170,8 +170,8 @@ export function createBackground(deps: BackgroundDeps) {
    */
   async function lookupOnDemand(ids: RecordIdentifiers): Promise<CachedCustomer | null> {
     const keys = recordKeys(ids)
-      .filter((k) => LookupQuery.shape.key.safeParse(k).success)
-      .slice(0, MAX_LOOKUP_KEYS);
+      .filter((k) => IdentifierKey.safeParse(k).success)
+      .slice(0, LOOKUP_MAX_KEYS); // recordKeys lists the strongest first (CRM ref, account)
     if (keys.length === 0) return null;
     const epoch = cacheEpoch;
     try {
@@ -531,9 +531,6 @@ function failureText(f: BackendFailure): string {
       return `The backend's answer does not match the contract: ${f.message}`;
   }
 }
-
-/** LookupQuery's most keys per request; recordKeys lists the strongest first (CRM ref, account). */
-const MAX_LOOKUP_KEYS = 20;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 

@@ -209,18 +209,31 @@ class Overlay {
     let customer = base?.customer ?? null;
     if (op && (!customer || op.version >= customer.version)) customer = op.op === 'upsert' ? op.data : null;
     if (!customer) return null;
-    const consents: Consent[] = [];
-    for (const c of base?.consents ?? []) {
+    const versions = new Map(base?.consents.map((c) => [c.id, c.version]));
+    return { customer, consents: this.consentsOver(id, base?.consents ?? [], (cid) => versions.get(cid)) };
+  }
+
+  /**
+   * The customer's consents once the overlay is applied: `base` (as the buckets hold them)
+   * without those the overlay replaced or deleted, plus the overlay's own for this customer
+   * unless the buckets hold a newer version (`baseVersion`: of ANY stored consent of the customer).
+   */
+  private consentsOver<T extends { id: string; version: number }>(
+    id: string,
+    base: readonly T[],
+    baseVersion: (consentId: string) => number | undefined,
+  ): (T | Consent)[] {
+    const out: (T | Consent)[] = base.filter((c) => {
       const o = this.consents.get(c.id);
-      if (!o || o.version < c.version) consents.push(c);
-    }
+      return !o || o.version < c.version;
+    });
     for (const cid of this.consentsOf.get(id) ?? []) {
       const o = this.consents.get(cid)!;
       if (o.op !== 'upsert' || o.data.customerId !== id) continue;
-      const b = base?.consents.find((c) => c.id === cid);
-      if (!b || b.version <= o.version) consents.push(o.data);
+      const bv = baseVersion(cid);
+      if (bv === undefined || bv <= o.version) out.push(o.data);
     }
-    return { customer, consents };
+    return out;
   }
 
   /** Whether the customer exists once the overlay is applied over its summary (null: not in the buckets). */
@@ -230,38 +243,19 @@ class Overlay {
     return s !== null;
   }
 
-  /** Ids of the customer's consents once the overlay is applied over its summary. */
-  consentIdsOver(id: string, s: Summary | null): Set<string> {
-    const ids = new Set<string>();
-    const base = s?.[1] ?? {};
-    for (const cid in base) {
-      const o = this.consents.get(cid);
-      if (!o || o.version < base[cid]!) ids.add(cid);
-    }
-    for (const cid of this.consentsOf.get(id) ?? []) {
-      const o = this.consents.get(cid)!;
-      if (o.op !== 'upsert' || o.data.customerId !== id) continue;
-      const bv = own.call(base, cid) ? base[cid]! : undefined;
-      if (bv === undefined || bv <= o.version) ids.add(cid);
-    }
-    return ids;
+  /** How many consents the customer has once the overlay is applied over its summary. */
+  consentCountOver(id: string, s: Summary | null): number {
+    const versions = s?.[1] ?? {};
+    const base = Object.entries(versions).map(([cid, version]) => ({ id: cid, version }));
+    return this.consentsOver(id, base, (cid) => (own.call(versions, cid) ? versions[cid] : undefined)).length;
   }
 
   /** The customer's standing marketing consents once the overlay is applied over its summary. */
   approvalsOver(id: string, s: Summary | null): MarketingApprovals | null {
     if (!this.existsOver(id, s)) return null;
-    const base = s?.[1] ?? {};
-    const consents = (s?.[2] ?? []).filter((c) => {
-      const o = this.consents.get(c.id);
-      return !o || o.version < c.version;
-    });
-    for (const cid of this.consentsOf.get(id) ?? []) {
-      const o = this.consents.get(cid)!;
-      if (o.op !== 'upsert' || o.data.customerId !== id || !isStandingMarketing(o.data)) continue;
-      const bv = own.call(base, cid) ? base[cid]! : undefined;
-      if (bv === undefined || bv <= o.version) consents.push(o.data);
-    }
-    return { customerId: id, consents };
+    const versions = s?.[1] ?? {};
+    const consents = this.consentsOver(id, s?.[2] ?? [], (cid) => (own.call(versions, cid) ? versions[cid] : undefined));
+    return { customerId: id, consents: (consents as Consent[]).filter(isStandingMarketing) };
   }
 }
 
@@ -705,7 +699,7 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
           for (const cid of overlay.consentsOf.get(id) ?? []) accounted.add(cid);
           if (!overlay.existsOver(id, s)) continue;
           customers += 1;
-          consents += overlay.consentIdsOver(id, s).size;
+          consents += overlay.consentCountOver(id, s);
         }
         // A consent tombstone names no customer: one not seen above belonged to a customer the
         // overlay does not otherwise change (the backend tombstones only what existed).
