@@ -5,8 +5,6 @@ import { CRM_MATCHES } from './lib/crm-matches';
 // `matches`), plus the demo CRM and tests on this machine. Admin-defined adapters for other
 // origins ask for them at run time (optional_host_permissions).
 export default defineConfig({
-  // CPNI_NO_MINIFY=1 keeps names readable in CPU profiles of the worker (performance work only).
-  vite: () => ({ build: { minify: process.env.CPNI_NO_MINIFY ? false : undefined } }),
   modules: ['@wxt-dev/module-react', '@wxt-dev/webextension-polyfill'],
   manifest: {
     name: 'CPNI Guard',
