@@ -107,6 +107,11 @@ export type PullResponse = z.infer<typeof PullResponse>;
 export const SNAPSHOT_MAX_ROWS = 20_000;
 /** An identifier key as lib/buckets.ts spells it ("tel:+1...", "mail:...", "crm:<adapter>:<id>", "acct:..."). */
 export const IdentifierKey = z.string().min(1).max(400);
+/**
+ * A snapshot the backend built once, at one feed position, and serves to every rep: every page of
+ * it carries the same cursor, so a rep that started on it may take any later page from it.
+ */
+export const SnapshotBuildId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a snapshot build id is 1-64 letters, digits, _ or -');
 export const SnapshotQuery = z.object({
   phase: z.enum(['customers', 'identifiers']),
   // Layout of 2^bits buckets; omitted on the first request: the backend picks one for its size.
@@ -114,6 +119,9 @@ export const SnapshotQuery = z.object({
   from: z.coerce.number().int().min(0).max(2 ** MAX_BUCKET_BITS).default(0),
   // Whole buckets are served until about this many customers (or identifier keys) are on the page.
   maxRows: z.coerce.number().int().min(1).max(SNAPSHOT_MAX_ROWS).default(4000),
+  // The prebuilt snapshot the first page came from (its `build`); later pages ask for the same one.
+  // The backend answers from it while it keeps it, else with a live page (newer, so still safe).
+  build: SnapshotBuildId.optional(),
 });
 export type SnapshotQuery = z.infer<typeof SnapshotQuery>;
 
@@ -126,6 +134,7 @@ const snapshotPageBase = {
   to: z.number().int().nonnegative(), // exclusive: the next request's `from`
   done: z.boolean(), // true when `to` is 2^bits: this phase is complete
   cursor: z.string(), // the change feed's position when this page was read
+  build: SnapshotBuildId.optional(), // set when the page comes from a prebuilt snapshot
 };
 
 export const SnapshotCustomersPage = z
