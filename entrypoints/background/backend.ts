@@ -86,7 +86,9 @@ export function createBackendClient(opts: BackendOptions): BackendClient {
     const started = performance.now();
     try {
       const timeout = AbortSignal.timeout(timeoutMs);
-      res = await opts.fetch(url, { ...init, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+      // no-store: answers hold CPNI, which must not sit in the browser's disk cache (and writing a
+      // first sync's gigabyte there cost as much as fetching it).
+      res = await opts.fetch(url, { ...init, cache: 'no-store', signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
     } catch (err) {
       opts.onReachability?.(false);
       return { ok: false, kind: 'network', message: `Backend unreachable (${url}): ${errorText(err)}` };
@@ -212,6 +214,7 @@ export function createSessionCall(deps: SessionCallDeps) {
     try {
       res = await deps.fetch(s.backendUrl.replace(/\/+$/, '') + path, {
         method,
+        cache: 'no-store', // CPNI stays out of the browser's disk cache
         headers: {
           authorization: `Bearer ${s.token}`,
           accept: 'application/json',
