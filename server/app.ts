@@ -31,6 +31,7 @@ import { dummyPasswordHash, newToken, sha256, verifyPassword } from './crypto';
 import { registerCampaignRoutes } from './routes/campaigns';
 import { registerCallRoutes } from './routes/calls';
 import { registerAdapterRoutes } from './routes/adapters';
+import type { SnapshotBuilds } from './snapshot-build';
 import { InvalidCursorError, SnapshotRangeError, type ImportIssue, type NumberedImportRow, type ServerImportRow, type Store } from './store';
 
 export const SERVER_VERSION = '0.1.0';
@@ -45,6 +46,8 @@ type ApiErrorBody = z.infer<typeof ApiError>;
 export type AppOptions = {
   db: Store;
   now?: () => Date;
+  /** Prebuilt first-sync snapshots (server/snapshot-build.ts); without, every page is live. */
+  snapshots?: Pick<SnapshotBuilds, 'pageFile'>;
 };
 
 // ---- helpers ----
@@ -160,7 +163,7 @@ function decodeAuditToken(token: string): { atMs: number; id: string } | null {
 const ALLOWED_ORIGIN = /^(?:(?:chrome-extension|moz-extension):\/\/[A-Za-z0-9._-]+|http:\/\/(?:localhost|127\.0\.0\.1)(?::\d{1,5})?)$/;
 
 // ---- the app ----
-export function createApp({ db, now = () => new Date() }: AppOptions) {
+export function createApp({ db, now = () => new Date(), snapshots }: AppOptions) {
   const app = new OpenAPIHono<Env>({
     defaultHook: (result, c) => {
       if (!result.success) {
@@ -366,21 +369,31 @@ export function createApp({ db, now = () => new Date() }: AppOptions) {
       tags: ['sync'],
       summary: 'First sync: whole buckets of customers (with consents), then of identifier keys',
       description:
-        'Request phase "customers" from 0 (omit `bits`: the response names the layout), then from each `to` while `done` is false; then phase "identifiers" the same way with the same `bits`. Buckets are never split; empty buckets are left out. The page from 0 of phase "customers" also carries the policy, adapters and campaigns (`others`). Keep the `cursor` of the first page and pull changes after it once the snapshot is complete.',
+        'Request phase "customers" from 0 (omit `bits`: the response names the layout), then from each `to` while `done` is false; then phase "identifiers" the same way with the same `bits`. Buckets are never split; empty buckets are left out. The page from 0 of phase "customers" also carries the policy, adapters and campaigns (`others`). Keep the `cursor` of the first page and pull changes after it once the snapshot is complete.\n\n' +
+        'Prebuilt snapshots: the backend renders the whole snapshot once, at one feed position, and serves those pages to every rep. Such a page carries `build`, and every page of one build carries the same `cursor`. Send that `build` with every later request (both phases): the page comes from the same build while the backend still keeps it (the newest two builds are kept), its `bits` match and `maxRows` is the one the build was made with; otherwise the answer is a live page, which is newer and therefore just as safe. A first page (phase "customers", from 0, no `build`) comes from the newest build when it is recent enough (by default at most 24 hours old and at most 250,000 changes behind the feed); any other request without `build` gets a live page, which has no `build` field.',
       security,
       middleware: [anyRole] as const,
-      request: { query: SnapshotQuery },
+      request: {
+        query: SnapshotQuery.extend({
+          build: SnapshotQuery.shape.build.describe(
+            'The `build` of the first page, sent with every later page of the same snapshot (both phases); see the description. Omit it on the first page and when the first page had none.',
+          ),
+        }),
+      },
       responses: {
         200: {
           description: 'One page of whole buckets.',
           content: { 'application/json': { schema: z.union([SnapshotCustomersPage, SnapshotIdentifiersPage]) } },
         },
-        400: jsonError('Invalid phase, bits, from or maxRows, or `from` past the end of the layout.'),
+        400: jsonError('Invalid phase, bits, from, maxRows or build id, or `from` past the end of the layout.'),
         401: E[401],
       },
     }),
     async (c) => {
       const q = c.req.valid('query');
+      // A prebuilt page is the same bytes for every rep: sent from disk, no database work.
+      const built = await snapshots?.pageFile(q);
+      if (built) return jsonText<SnapshotCustomersPage | SnapshotIdentifiersPage>(c, built);
       try {
         return jsonText<SnapshotCustomersPage | SnapshotIdentifiersPage>(c, await db.snapshot(q));
       } catch (e) {

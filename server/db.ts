@@ -440,6 +440,19 @@ export class SqliteStore implements Store {
     return this.db.transaction(() => this.snapshots.page(q, encodeCursor))();
   }
 
+  /**
+   * Runs `read` in ONE read transaction on this connection: every page a snapshot build
+   * (server/snapshot-build.ts) renders inside it comes from the same database state.
+   */
+  readSnapshot<T>(read: (tables: SnapshotTables) => T): T {
+    return this.db.transaction(() => read(this.snapshots))();
+  }
+
+  /** The change feed's head (newest seq): how far a prebuilt snapshot lags behind. */
+  feedHead(): number {
+    return this.s.headSeq.get() as number;
+  }
+
   async lookupCustomers(keys: readonly string[]): Promise<string> {
     return this.db.transaction(() => this.snapshots.lookup(keys, LOOKUP_MAX_MATCHES, encodeCursor))();
   }

@@ -1,12 +1,31 @@
 // CLI: tsx server/main.ts [--port 8787] [--host 127.0.0.1] [--db ./cpni.db | :memory:] [--seed demo]
-// Flags also come from the environment: PORT, HOST, CPNI_DB, CPNI_SEED.
+//        [--snapshot-dir DIR | none] [--build-snapshot]
+// Flags also come from the environment: PORT, HOST, CPNI_DB, CPNI_SEED, CPNI_SNAPSHOT_DIR.
+//
+// Prebuilt first-sync snapshots (server/snapshot-build.ts) live in --snapshot-dir (default
+// `<db path>.snapshots`; none for :memory:, whose data no second connection can read). The server
+// builds one in the background at startup when none is fresh, and checks every 10 minutes.
+// --build-snapshot builds one in the foreground, prints it and exits (run it before starting the
+// server and the server's first reps are served from it at once).
 import { serve } from '@hono/node-server';
 import { parseArgs } from 'node:util';
 import { createApp } from './app';
 import { openSqliteStore } from './db';
 import { seedDemo } from './seed';
+import { SnapshotBuilds, buildSnapshot, removeOldBuilds } from './snapshot-build';
 
-const USAGE = 'usage: tsx server/main.ts [--port 8787] [--host 127.0.0.1] [--db ./cpni.db|:memory:] [--seed demo]';
+const USAGE =
+  'usage: tsx server/main.ts [--port 8787] [--host 127.0.0.1] [--db ./cpni.db|:memory:] [--seed demo] [--snapshot-dir DIR|none] [--build-snapshot]';
+
+/** The snapshot directory: given, `none`, or by default beside a file database. */
+function snapshotDirFor(given: string | undefined, dbPath: string): string | null {
+  if (given === 'none') return null;
+  const inMemory = dbPath === ':memory:' || dbPath === '';
+  if (given === undefined) return inMemory ? null : `${dbPath}.snapshots`;
+  // The build reads the database on a connection of its own: a private in-memory one has nothing.
+  if (inMemory) throw new Error(`--snapshot-dir needs a database file, not ${dbPath || 'an empty path'}\n${USAGE}`);
+  return given;
+}
 
 async function main() {
   const { values } = parseArgs({
@@ -15,6 +34,8 @@ async function main() {
       host: { type: 'string' },
       db: { type: 'string' },
       seed: { type: 'string' },
+      'snapshot-dir': { type: 'string' },
+      'build-snapshot': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -30,15 +51,34 @@ async function main() {
   const seed = values.seed ?? process.env.CPNI_SEED;
   if (seed !== undefined && seed !== 'demo') throw new Error(`unknown --seed ${seed} (only "demo")\n${USAGE}`);
 
+  const snapshotDir = snapshotDirFor(values['snapshot-dir'] ?? process.env.CPNI_SNAPSHOT_DIR, dbPath);
+
   const store = openSqliteStore(dbPath);
   if (seed === 'demo' && (await store.isEmpty())) {
     const r = await seedDemo(store);
     console.log(`seeded demo data: ${r.users} users, ${r.customers} customers, ${r.consents} consents`);
   }
-  const app = createApp({ db: store });
+
+  if (values['build-snapshot']) {
+    await store.close();
+    if (!snapshotDir) throw new Error(`--build-snapshot needs a database file and a snapshot directory\n${USAGE}`);
+    const m = buildSnapshot(dbPath, snapshotDir);
+    const removed = removeOldBuilds(snapshotDir);
+    console.log(
+      `snapshot build ${m.id}: ${m.pageCount} pages, ${m.bytes} bytes, ${m.seconds} s (bits ${m.bits}, feed position ${m.seq}, in ${snapshotDir})` +
+        (removed.length ? `; removed ${removed.join(', ')}` : ''),
+    );
+    return;
+  }
+
+  const snapshots = snapshotDir
+    ? new SnapshotBuilds({ dir: snapshotDir, dbPath, feedHead: () => store.feedHead(), log: (line) => console.log(line) })
+    : undefined;
+  const app = createApp({ db: store, snapshots });
   const server = serve({ fetch: app.fetch, port, hostname: host }, (info) => {
-    console.log(`CPNI Guard backend on http://${host}:${info.port} (db ${dbPath})`);
+    console.log(`CPNI Guard backend on http://${host}:${info.port} (db ${dbPath}; snapshots ${snapshotDir ?? 'live only'})`);
   });
+  snapshots?.start();
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -47,8 +87,10 @@ async function main() {
     console.log(`${signal}: shutting down`);
     const force = setTimeout(() => process.exit(1), 5000);
     force.unref();
+    // A running snapshot build is abandoned (its incomplete directory goes at a later cleanup).
+    const builds = snapshots?.stop() ?? Promise.resolve();
     server.close(() => {
-      void store.close().then(() => process.exit(0));
+      void builds.then(() => store.close()).then(() => process.exit(0));
     });
     // Idle keep-alive connections would hold close() open.
     (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();

@@ -8,6 +8,9 @@
 // bucket's rows share a few pages instead of being scattered over the file (2x faster). SQLite
 // glues the stored JSON texts together (group_concat) and hands over bytes: no JSON parse,
 // re-serialization or string transcoding per row in Node.
+//
+// Even so, a million customers cost ~70 s of CPU per first sync: server/snapshot-build.ts renders
+// all pages once (with `render`, in one read) and the route serves those files to every rep.
 import type Database from 'better-sqlite3';
 import type { Change } from '../lib/api';
 import { MAX_BUCKET_BITS, bucket16, bucket16Range, customerKeys, suggestBucketBits } from '../lib/buckets';
@@ -124,12 +127,34 @@ export class SnapshotTables {
     };
   }
 
+  /** The change feed's position (the newest seq) as this read sees it. */
+  feedPosition(): number {
+    return this.s.feedPosition.get() as number;
+  }
+
+  /** The layout a first page without `bits` gets: suggestBucketBits of the live customers. */
+  suggestedBits(): number {
+    return suggestBucketBits(this.s.liveCustomers.get() as number);
+  }
+
   /**
    * One snapshot page as UTF-8 JSON (SnapshotCustomersPage / SnapshotIdentifiersPage). Call inside
    * one read transaction: the rows and the cursor must come from the same database state.
    */
   page(q: SnapshotRequest, encodeCursor: (seq: number) => string): Buffer<ArrayBuffer> {
-    const bits = q.bits ?? suggestBucketBits(this.s.liveCustomers.get() as number);
+    return this.render(q, encodeCursor).json;
+  }
+
+  /**
+   * `page`, with where its range ends (a snapshot build chains its pages by `to`). `build`: the id
+   * of the prebuilt snapshot the page is written for (server/snapshot-build.ts), put in the page.
+   */
+  render(
+    q: SnapshotRequest,
+    encodeCursor: (seq: number) => string,
+    build?: string,
+  ): { json: Buffer<ArrayBuffer>; bits: number; to: number; done: boolean } {
+    const bits = q.bits ?? this.suggestedBits();
     const size = 2 ** bits;
     if (q.from > size) throw new SnapshotRangeError(`from ${q.from} is past the ${size} buckets of a ${bits}-bit layout`);
     const customers = q.phase === 'customers';
@@ -154,10 +179,13 @@ export class SnapshotTables {
         b = found === undefined ? size : Math.max(b + 1, found >>> shift);
       }
     }
-    const cursor = JSON.stringify(encodeCursor(this.s.feedPosition.get() as number));
+    const cursor = JSON.stringify(encodeCursor(this.feedPosition()));
+    // Live pages have no `build` field at all (their bytes stay as they were before builds existed).
+    const built = build === undefined ? '' : `,"build":${JSON.stringify(build)}`;
     const others = customers ? `,"others":${q.from === 0 ? JSON.stringify(this.others()) : '[]'}` : '';
-    const head = `{"phase":"${q.phase}","bits":${bits},"from":${q.from},"to":${b},"done":${b === size},"cursor":${cursor},"buckets":[`;
-    return Buffer.concat([Buffer.from(head), ...parts, Buffer.from(`]${others}}`)]);
+    const head = `{"phase":"${q.phase}","bits":${bits},"from":${q.from},"to":${b},"done":${b === size},"cursor":${cursor}${built},"buckets":[`;
+    const json = Buffer.concat([Buffer.from(head), ...parts, Buffer.from(`]${others}}`)]);
+    return { json, bits, to: b, done: b === size };
   }
 
   /** LookupResponse as JSON text: the live customers the keys name (at most `max`, by id). */
@@ -170,7 +198,7 @@ export class SnapshotTables {
       const e = this.s.entry.get(id) as string | undefined;
       if (e !== undefined) entries.push(e);
     }
-    const cursor = JSON.stringify(encodeCursor(this.s.feedPosition.get() as number));
+    const cursor = JSON.stringify(encodeCursor(this.feedPosition()));
     return `{"matches":[${entries.join(',')}],"cursor":${cursor}}`;
   }
 }
