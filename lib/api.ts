@@ -105,6 +105,12 @@ export type PullResponse = z.infer<typeof PullResponse>;
 // and, when the snapshot is complete, pulls changes after it. Pages read later can only be newer,
 // and versions decide (an older change never replaces a newer one), so nothing is missed.
 export const SNAPSHOT_MAX_ROWS = 20_000;
+/**
+ * Rows per page the extension asks for: ~4,000 customers with consents is ~6 MB of JSON; identifier
+ * keys are ~40 bytes, so their pages take the most the backend serves. Prebuilt snapshots are cut
+ * into pages of these sizes (a request for other sizes gets live pages).
+ */
+export const SNAPSHOT_PAGE_ROWS = { customers: 4000, identifiers: SNAPSHOT_MAX_ROWS } as const;
 /** An identifier key as lib/buckets.ts spells it ("tel:+1...", "mail:...", "crm:<adapter>:<id>", "acct:..."). */
 export const IdentifierKey = z.string().min(1).max(400);
 /**

@@ -17,18 +17,16 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { z } from 'zod';
-import { SNAPSHOT_MAX_ROWS, SnapshotBuildId } from '../lib/api';
+import { SNAPSHOT_PAGE_ROWS, SnapshotBuildId } from '../lib/api';
+export { SNAPSHOT_PAGE_ROWS };
 import { encodeCursor, openSqliteStore } from './db';
 import type { SnapshotRequest } from './store';
 
 export type SnapshotPhase = SnapshotRequest['phase'];
 export type PageRows = Record<SnapshotPhase, number>;
 
-/**
- * Rows per page as the extension asks for them (entrypoints/background/backend.ts `snapshot`):
- * a build only helps reps whose requests name the same maxRows, so both sides must agree.
- */
-export const SNAPSHOT_PAGE_ROWS: Readonly<PageRows> = { customers: 4000, identifiers: SNAPSHOT_MAX_ROWS };
+// Pages are cut to the extension's sizes (lib/api.ts SNAPSHOT_PAGE_ROWS): a build only helps
+// reps whose requests name the same maxRows.
 /** A first page comes from a build at most this old... */
 export const SNAPSHOT_MAX_AGE_MS = 24 * 3600_000;
 /** ...and at most this many changes behind the feed's head (the rep pulls them afterwards). */

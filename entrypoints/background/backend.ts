@@ -11,7 +11,7 @@ import {
   PullResponse,
   SignInResponse,
   type SyncEntity,
-  SNAPSHOT_MAX_ROWS,
+  SNAPSHOT_PAGE_ROWS,
   SnapshotCustomersPage,
   SnapshotIdentifiersPage,
   type AuditQuery,
@@ -49,7 +49,8 @@ export interface BackendClient {
   /** One first-sync snapshot page (lib/api.ts); `bits` null on the first request: the backend picks. */
   snapshot(
     ep: Endpoint,
-    q: { phase: 'customers' | 'identifiers'; bits: number | null; from: number },
+    // build: the prebuilt snapshot the first page came from, if it did (lib/api.ts SnapshotBuildId)
+    q: { phase: 'customers' | 'identifiers'; bits: number | null; from: number; build?: string },
     signal?: AbortSignal,
   ): Promise<BackendResult<SnapshotCustomersPage | SnapshotIdentifiersPage>>;
   pushAudit(ep: Endpoint, events: AuditEvent[]): Promise<BackendResult<AuditPushResponse>>;
@@ -153,12 +154,10 @@ export function createBackendClient(opts: BackendOptions): BackendClient {
       for (const k of keys) q.append('key', k);
       return request(url(ep.backendUrl, `/api/customers/lookup?${q}`), { method: 'GET', headers: auth(ep) }, LookupResponse, signal);
     },
-    snapshot(ep, { phase, bits, from }, signal) {
-      // Rows per page: ~4,000 customers with consents is ~6 MB; identifier keys are ~40 bytes, so
-      // their pages take the most the backend serves (each page is one IndexedDB transaction).
-      const maxRows = phase === 'customers' ? 4000 : SNAPSHOT_MAX_ROWS;
-      const q = new URLSearchParams({ phase, from: String(from), maxRows: String(maxRows) });
+    snapshot(ep, { phase, bits, from, build }, signal) {
+      const q = new URLSearchParams({ phase, from: String(from), maxRows: String(SNAPSHOT_PAGE_ROWS[phase]) });
       if (bits !== null) q.set('bits', String(bits));
+      if (build) q.set('build', build);
       const schema = phase === 'customers' ? SnapshotCustomersPage : SnapshotIdentifiersPage;
       return request(url(ep.backendUrl, `/api/sync/snapshot?${q}`), { method: 'GET', headers: auth(ep) }, schema, signal);
     },

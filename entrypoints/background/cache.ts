@@ -42,6 +42,7 @@ export interface SnapshotProgress {
   cursor: string; // the first page's cursor: where the change feed resumes after the snapshot
   phase: 'customers' | 'identifiers';
   next: number; // the next page's `from`
+  build?: string; // the prebuilt snapshot the first page came from: later pages ask for it too
 }
 
 export interface CustomerCache {
@@ -701,7 +702,7 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
         let progress = await state('snapshot');
         if (page.phase === 'customers' && page.from === 0) {
           await clearAll();
-          progress = { bits: page.bits, cursor: page.cursor, phase: 'customers', next: 0 };
+          progress = { bits: page.bits, cursor: page.cursor, phase: 'customers', next: 0, ...(page.build ? { build: page.build } : {}) };
           layout = { bits: page.bits, customers: 0, consents: 0 };
           await applySmallTables(db, page.others);
         } else if (!progress || progress.phase !== page.phase || progress.next !== page.from || progress.bits !== page.bits) {

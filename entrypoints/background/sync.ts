@@ -109,7 +109,7 @@ export function createSyncEngine(deps: SyncDeps): SyncEngine {
     const progress = await cache.snapshotProgress();
     type Query = Parameters<BackendClient['snapshot']>[1];
     let q: Query = progress
-      ? { phase: progress.phase, bits: progress.bits, from: progress.next }
+      ? { phase: progress.phase, bits: progress.bits, from: progress.next, build: progress.build }
       : { phase: 'customers', bits: null, from: 0 };
     let first = progress === null;
     let pending = backend.snapshot(session, q, signal);
@@ -126,11 +126,13 @@ export function createSyncEngine(deps: SyncDeps): SyncEngine {
       const page = res.data;
       const last = page.phase === 'identifiers' && page.done;
       // Ask for the next page now: the backend prepares it (on another core) while this one is written.
+      // Later pages ask for the prebuilt snapshot the first page came from (a live first page has none).
+      const build = first ? page.build : q.build;
       const next: Query | null = last
         ? null
         : page.done
-          ? { phase: 'identifiers', bits: page.bits, from: 0 }
-          : { phase: page.phase, bits: page.bits, from: page.to };
+          ? { phase: 'identifiers', bits: page.bits, from: 0, build }
+          : { phase: page.phase, bits: page.bits, from: page.to, build };
       if (next) pending = backend.snapshot(session, next, signal);
       const applying = performance.now();
       try {

@@ -97,7 +97,8 @@ export class FakeBackend {
     if (url.pathname === '/api/sync/snapshot' && this.snapshots.size > 0) {
       if (!authed()) return json(401, { error: 'unauthorized', message: 'Session expired' });
       const key = `${url.searchParams.get('phase')}:${url.searchParams.get('from') ?? '0'}`;
-      this.snapshotRequests.push(key);
+      const build = url.searchParams.get('build');
+      this.snapshotRequests.push(build ? `${key}@${build}` : key);
       const served = this.snapshots.get(key);
       if (served === 'network') throw new TypeError('Failed to fetch');
       if (!served) return json(500, { error: 'no_page', message: `no snapshot page ${key}` });

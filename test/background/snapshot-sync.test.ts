@@ -98,4 +98,23 @@ describe('first sync through the snapshot', () => {
     expect(await restarted.cache.cursor()).toBe('s0');
     expect(await snapshotOf(restarted, { crmId: 'crm-4' })).toMatchObject({ customer: { id: 'c4' } });
   });
+
+  it('asks for the prebuilt snapshot its first page came from on every later page, also after a restart', async () => {
+    const backend = serveSnapshot(new FakeBackend(), people, consents);
+    backend.page('s0', { changes: [], cursor: 's0', hasMore: false });
+    for (const [k, p] of backend.snapshots) backend.snapshots.set(k, { ...(p as object), build: 's0-1' });
+    const second = backend.snapshots.get('identifiers:0')!;
+    backend.snapshots.set('identifiers:0', 'network');
+    const first = makeBackground(backend);
+    await signIn(first);
+    expect(backend.snapshotRequests).toEqual(['customers:0', 'customers:1@s0-1', 'identifiers:0@s0-1']);
+    await first.close();
+
+    backend.snapshots.set('identifiers:0', second);
+    backend.snapshotRequests = [];
+    const restarted = makeBackground(backend, { names: first.names });
+    await restarted.tick();
+    expect(backend.snapshotRequests).toEqual(['identifiers:0@s0-1']);
+    expect(await status(restarted)).toMatchObject({ lastError: null, counts: { customers: 4, consents: 2 } });
+  });
 });
