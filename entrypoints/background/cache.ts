@@ -5,12 +5,12 @@
 //
 // The packed layout (DESIGN.md "Budgets"): a million customers in one IndexedDB record each
 // loads at ~3,000 records/s, so customers live in buckets instead, a few thousand large records
-// written once by the first sync (lib/api.ts, snapshot):
-//   - customerBuckets  b -> JSON [[customer fields], [[consent fields]]] (packing.ts;
-//                      b = bucketOf(customer id, bits))
+// written once by the first sync (lib/api.ts, snapshot). Each is stored deflated (bucketRow):
+//   - customerBuckets  b -> JSON lines, one packed customer each: [[customer fields], [[consent
+//                      fields]]] (packing.ts; b = bucketOf(customer id, bits))
 //   - summaryBuckets   b -> JSON {id: [version, consent ids, standing marketing consents]}:
 //                      what a list scrub and the counts need, without decoding whole customers
-//   - identifierBuckets b -> JSON {key: id | [ids]}             (b = bucketOf(identifier key, bits))
+//   - identifierBuckets b -> JSON lines [key, id | [ids]]       (b = bucketOf(identifier key, bits))
 //   - overlay          one record per applied page of changes (customers and consents) since the
 //                      buckets were written. Rewriting the buckets a page touches would cost a
 //                      read and a write of ~80 KB per change; the overlay is folded in memory and
