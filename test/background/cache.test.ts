@@ -294,6 +294,25 @@ describe('customer cache: snapshot', () => {
     for (let i = 0; i < ROWS.length; i++) expect(normalize(many[i]!)).toEqual(normalize(await cache.findCustomer(ROWS[i]!)));
   });
 
+  it('finds customers whose ids and CRM refs hold quotes, newlines, commas, non-ASCII or prefixes of one another', async () => {
+    // Buckets are JSON lines searched by the start of a line (cache.ts BucketText): none of these
+    // may be mistaken for another customer's line, or break out of its own.
+    const awkward = ['q"uote', 'new\nline', 'comma",[x', 'Zoë-😀', 'pre', 'prefix', 'back\\slash'];
+    const entries = awkward.map((id, i) =>
+      base(100 + i, { id, crmRefs: [{ crm: 'demo-crm', id: `ref-${id}` }], accountNumber: `ACCT-${id}`, phones: [], emails: [] }),
+    );
+    const cache = open(newName());
+    for (const page of snapshotPages(entries, { bits: 1 })) await cache.applySnapshotPage(page);
+    for (const id of awkward) {
+      expect(idOf(await cache.findCustomer(ids({ crmId: `ref-${id}` }))), id).toBe(id);
+      expect(idOf(await cache.findCustomer(ids({ accountNumber: `ACCT-${id}` }))), id).toBe(id);
+    }
+    expect(await cache.findCustomer(ids({ crmId: 'ref-pr' }))).toBeNull();
+    expect(await cache.findCustomer(ids({ crmId: 'ref-q' }))).toBeNull();
+    const found = await cache.approvalsMany(awkward.map((id) => ids({ crmId: `ref-${id}` })));
+    expect(found.map((f) => f?.customerId ?? null)).toEqual(awkward);
+  });
+
   it('a shared identifier matches nobody, but the lookup falls through to the next identifier', async () => {
     const cache = await snapshotWorld();
     expect(await cache.findCustomer(ids({ phones: [SHARED_PHONE] }))).toBeNull();
