@@ -10,7 +10,7 @@
 //                      fields]]] (packing.ts; b = bucketOf(customer id, bits))
 //   - summaryBuckets   b -> JSON {id: [version, consent ids, standing marketing consents]}:
 //                      what a list scrub and the counts need, without decoding whole customers
-//   - identifierBuckets b -> JSON lines [key, id | [ids]]       (b = bucketOf(identifier key, bits))
+//   - identifierBuckets b -> JSON {key: id | [ids]}, a member a line (b = bucketOf(identifier key, bits))
 //   - overlay          one record per applied page of changes (customers and consents) since the
 //                      buckets were written. Rewriting the buckets a page touches would cost a
 //                      read and a write of ~80 KB per change; the overlay is folded in memory and
@@ -313,12 +313,13 @@ function deflatedRow(b: number, json: Uint8Array): BucketRow {
   return { b, data: deflateSync(json, { level: 1 }), size: json.length };
 }
 /**
- * Customer and identifier buckets are JSON arrays with one element per line, so a lookup can find
- * the one element it wants in the inflated bytes and parse only that (BucketText.find).
- * JSON.stringify never writes a raw newline, so every element starts right after one.
+ * Customer buckets are JSON arrays with one element per line, identifier buckets JSON objects
+ * with one member per line, so a lookup can find the one line it wants in the inflated bytes and
+ * parse only that (BucketText.find, BucketText.member), while a scrub parses the whole bucket in
+ * one JSON.parse. JSON.stringify never writes a raw newline, so every line starts after one.
  */
-function linesRow(b: number, elements: readonly unknown[]): BucketRow {
-  return deflatedRow(b, utf8In.encode(`[\n${elements.map((e) => JSON.stringify(e)).join(',\n')}\n]`));
+function linesRow(b: number, lines: readonly string[], [open, close]: '[]' | '{}'): BucketRow {
+  return deflatedRow(b, utf8In.encode(`${open}\n${lines.join(',\n')}\n${close}`));
 }
 // One buffer inflates every bucket (decoding is synchronous): a fresh 50 KB buffer per read made
 // the garbage collector the largest cost of a lookup.
@@ -334,7 +335,8 @@ function bucketJson<T>(row: BucketRow | undefined): T | null {
 const NEWLINE = 10;
 const COMMA_BYTE = 44;
 
-const EMPTY_LINES = utf8In.encode('[\n]');
+const EMPTY_ARRAY = utf8In.encode('[\n]');
+const EMPTY_OBJECT = utf8In.encode('{\n}');
 
 /**
  * A lines bucket (linesRow), inflated: one element is parsed at a time. It views the shared
@@ -343,12 +345,34 @@ const EMPTY_LINES = utf8In.encode('[\n]');
 class BucketText {
   private constructor(private readonly bytes: Uint8Array) {}
 
-  static of(row: BucketRow | undefined): BucketText {
-    return new BucketText(row ? inflate(row) : EMPTY_LINES);
+  static customers(row: BucketRow | undefined): BucketText {
+    return new BucketText(row ? inflate(row) : EMPTY_ARRAY);
   }
 
-  /** The element whose JSON begins with `start` (e.g. `["tel:+1...",`), parsed; null when none does. */
+  static identifiers(row: BucketRow | undefined): BucketText {
+    return new BucketText(row ? inflate(row) : EMPTY_OBJECT);
+  }
+
+  /** The element whose JSON begins with `start` (e.g. `[["c1",`), parsed; null when none does. */
   find(start: string): unknown {
+    const at = this.lineWith(start);
+    return at ? JSON.parse(utf8Out.decode(this.bytes.subarray(at[0], at[1]))) : null;
+  }
+
+  /** In an object bucket: the value of the member named `key`, parsed; null when there is none. */
+  member(key: string): unknown {
+    const start = `${JSON.stringify(key)}:`;
+    const at = this.lineWith(start);
+    return at ? JSON.parse(utf8Out.decode(this.bytes.subarray(at[0] + utf8In.encode(start).length, at[1]))) : null;
+  }
+
+  /** The whole bucket, parsed (a scrub or a compaction wants it all). */
+  all<T>(): T {
+    return JSON.parse(utf8Out.decode(this.bytes)) as T;
+  }
+
+  /** [start, end) of the line that begins with `start`, its trailing comma left out. */
+  private lineWith(start: string): [number, number] | null {
     const want = utf8In.encode(start);
     const bytes = this.bytes;
     for (let at = bytes.indexOf(NEWLINE); at !== -1; at = bytes.indexOf(NEWLINE, at + 1)) {
@@ -357,20 +381,14 @@ class BucketText {
       if (i < want.length) continue;
       let end = bytes.indexOf(NEWLINE, at + 1);
       if (bytes[end - 1] === COMMA_BYTE) end--;
-      return JSON.parse(utf8Out.decode(bytes.subarray(at + 1, end)));
+      return [at + 1, end];
     }
     return null;
   }
-
-  /** Every element, parsed (a scrub or a compaction wants them all). */
-  all<T>(): T[] {
-    return JSON.parse(utf8Out.decode(this.bytes)) as T[];
-  }
 }
 
-/** An identifier bucket element: [key, customer id | ids when the key names several customers]. */
-type IdentifierEntry = [string, string | string[]];
-const identifierStart = (key: string) => `[${JSON.stringify(key)},`;
+/** An identifier bucket: key -> customer id, or ids when the key names several customers. */
+type IdentifierMap = Record<string, string | string[]>;
 const customerStart = (id: string) => `[[${JSON.stringify(id)},`;
 
 /** A summary bucket as stored; summariesOf unpacks only the customers asked for. An absent bucket is empty. */
@@ -379,16 +397,12 @@ const decodeSummaries = (row: BucketRow | undefined) => bucketJson<Record<string
 /** A stored bucket, decoded; an absent bucket is empty. */
 function decodeCustomers(row: BucketRow | undefined): Map<string, CachedCustomer> {
   const m = new Map<string, CachedCustomer>();
-  for (const p of BucketText.of(row).all<PackedCustomer>()) m.set(packedId(p), unpackCustomer(p));
+  for (const p of BucketText.customers(row).all<PackedCustomer[]>()) m.set(packedId(p), unpackCustomer(p));
   return m;
 }
-/** An identifier bucket as an object key -> id | ids. */
-function decodeIdentifiers(row: BucketRow | undefined): Record<string, string | string[]> {
-  const obj: Record<string, string | string[]> = {};
-  for (const [k, v] of BucketText.of(row).all<IdentifierEntry>()) obj[k] = v;
-  return obj;
-}
-const identifierRow = (b: number, obj: Record<string, string | string[]>) => linesRow(b, Object.entries(obj));
+const decodeIdentifiers = (row: BucketRow | undefined) => BucketText.identifiers(row).all<IdentifierMap>();
+const identifierRow = (b: number, obj: IdentifierMap) =>
+  linesRow(b, Object.entries(obj).map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`), '{}');
 
 /** Customer and summary bucket rows for whole buckets (an empty bucket is deleted). Pure CPU: done before a transaction opens. */
 function encodeCustomerBuckets(buckets: [number, CachedCustomer[]][]) {
@@ -402,7 +416,7 @@ function encodeCustomerBuckets(buckets: [number, CachedCustomer[]][]) {
     }
     const summary: Record<string, StoredSummary> = {};
     for (const e of entries) summary[e.customer.id] = storedSummaryOf(e);
-    puts.push(linesRow(b, entries.map(packCustomer)));
+    puts.push(linesRow(b, entries.map((e) => JSON.stringify(packCustomer(e))), '[]'));
     summaries.push(bucketRow(b, summary));
   }
   return { puts, summaries, empty };
@@ -553,12 +567,12 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
     const out = new Map<string, string[]>();
     if (!layout) return out;
     const groups = byBucket(keys);
-    await visitBuckets(db.identifierBuckets, identifierCache, groups.keys(), BucketText.of, (b, text) => {
+    await visitBuckets(db.identifierBuckets, identifierCache, groups.keys(), BucketText.identifiers, (b, text) => {
       const wanted = groups.get(b)!;
       // A few keys (a lookup): find each; many (a scrub): parse the bucket once.
-      const all = wanted.length > 4 ? new Map(text.all<IdentifierEntry>()) : null;
+      const all = wanted.length > 4 ? text.all<IdentifierMap>() : null;
       for (const k of wanted) {
-        const v = all ? (all.get(k) ?? null) : ((text.find(identifierStart(k)) as IdentifierEntry | null)?.[1] ?? null);
+        const v = all ? (own.call(all, k) ? all[k]! : null) : (text.member(k) as IdentifierMap[string] | null);
         out.set(k, v === null ? [] : typeof v === 'string' ? [v] : v);
       }
     });
@@ -570,7 +584,7 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
     const bases = new Map<string, CachedCustomer | null>();
     if (layout) {
       const groups = byBucket(ids);
-      await visitBuckets(db.customerBuckets, customerCache, groups.keys(), BucketText.of, (b, text) => {
+      await visitBuckets(db.customerBuckets, customerCache, groups.keys(), BucketText.customers, (b, text) => {
         for (const id of groups.get(b)!) {
           const p = text.find(customerStart(id)) as PackedCustomer | null;
           bases.set(id, p ? unpackCustomer(p) : null);
