@@ -18,7 +18,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { uuidv7 } from 'uuidv7';
-import type { Frame, Page, Worker } from '@playwright/test';
+import type { Frame, Page } from '@playwright/test';
 import { openSqliteStore } from '../server/db';
 import { bulkRows, seedBulk, seedDemo, DEMO_USER_PASSWORD } from '../server/seed';
 import { buildSnapshot, removeOldBuilds } from '../server/snapshot-build';

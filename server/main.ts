@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { createApp } from './app';
 import { openSqliteStore } from './db';
 import { seedDemo } from './seed';
-import { SnapshotBuilds, buildSnapshot, removeOldBuilds } from './snapshot-build';
+import { SnapshotBuilds, buildSnapshot, describeBuild, removeOldBuilds } from './snapshot-build';
 
 const USAGE =
   'usage: tsx server/main.ts [--port 8787] [--host 127.0.0.1] [--db ./cpni.db|:memory:] [--seed demo] [--snapshot-dir DIR|none] [--build-snapshot]';
@@ -64,10 +64,7 @@ async function main() {
     if (!snapshotDir) throw new Error(`--build-snapshot needs a database file and a snapshot directory\n${USAGE}`);
     const m = buildSnapshot(dbPath, snapshotDir);
     const removed = removeOldBuilds(snapshotDir);
-    console.log(
-      `snapshot build ${m.id}: ${m.pageCount} pages, ${m.bytes} bytes, ${m.seconds} s (bits ${m.bits}, feed position ${m.seq}, in ${snapshotDir})` +
-        (removed.length ? `; removed ${removed.join(', ')}` : ''),
-    );
+    console.log(`${describeBuild(m, removed)}, in ${snapshotDir}`);
     return;
   }
 

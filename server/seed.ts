@@ -117,7 +117,6 @@ for (let i = 0; i < 20; i++) {
   });
 }
 
-const pad2 = (n: number) => String(n).padStart(2, '0');
 const emailOf = (name: string) =>
   name
     .toLowerCase()

@@ -17,7 +17,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { z } from 'zod';
-import { SNAPSHOT_PAGE_ROWS, SnapshotBuildId } from '../lib/api';
+import { SNAPSHOT_PAGE_ROWS, SnapshotBuildId, type SnapshotQuery } from '../lib/api';
 export { SNAPSHOT_PAGE_ROWS };
 import { encodeCursor, openSqliteStore } from './db';
 import type { SnapshotRequest } from './store';
@@ -45,7 +45,6 @@ const SnapshotManifest = z.object({
   seq: z.number().int().nonnegative(), // feed position S: every page was read there
   cursor: z.string(), // encodeCursor(seq), the cursor on every page
   createdAt: z.string(), // when the build's read began: the age of its state
-  pageCount: z.number().int().nonnegative(),
   bytes: z.number().int().nonnegative(),
   seconds: z.number().nonnegative(),
   pages: z.array(
@@ -100,7 +99,6 @@ export function buildSnapshot(dbPath: string, dir: string, opts: BuildOptions = 
         seq,
         cursor: encodeCursor(seq),
         createdAt: createdAt.toISOString(),
-        pageCount: pages.length,
         bytes: pages.reduce((n, p) => n + p.bytes, 0),
         seconds: 0,
         pages,
@@ -152,6 +150,14 @@ export function buildSnapshotInWorker(
     worker.once('exit', (code) => reject(new Error(`snapshot build worker stopped (exit code ${code})`)));
   });
   return { worker, done };
+}
+
+/** One line on a finished build, for the server's log and the CLI. */
+export function describeBuild(m: SnapshotManifest, removed: readonly string[] = []): string {
+  return (
+    `snapshot build ${m.id}: ${m.pages.length} pages, ${m.bytes} bytes in ${m.seconds} s (bits ${m.bits}, feed position ${m.seq})` +
+    (removed.length ? `; removed ${removed.join(', ')}` : '')
+  );
 }
 
 /** The complete builds under `dir`, newest first; incomplete ones (no manifest) are left out. */
@@ -222,8 +228,6 @@ export type SnapshotBuildsOptions = {
   log?: (line: string) => void;
 };
 
-/** What a GET /api/sync/snapshot asks for (lib/api.ts SnapshotQuery). */
-export type SnapshotPageQuery = SnapshotRequest & { build?: string };
 
 /**
  * The builds of one server: finds the page a request may get from disk, and keeps a fresh build
@@ -293,7 +297,7 @@ export class SnapshotBuilds {
    *   phase, and a page starting at `from`;
    * - without: only the first page (customers from 0), from the newest build if it is fresh.
    */
-  async pageFile(q: SnapshotPageQuery): Promise<Uint8Array<ArrayBuffer> | null> {
+  async pageFile(q: SnapshotQuery): Promise<Uint8Array<ArrayBuffer> | null> {
     let m: SnapshotManifest | null;
     if (q.build !== undefined) {
       if (!SnapshotBuildId.safeParse(q.build).success || !BUILD_DIR_RE.test(q.build)) return null;
@@ -329,7 +333,7 @@ export class SnapshotBuilds {
       .then((m) => {
         this.manifests.set(m.id, m);
         const removed = removeOldBuilds(this.dir);
-        this.o.log(`snapshot build ${m.id}: ${m.pageCount} pages, ${m.bytes} bytes in ${m.seconds} s${removed.length ? `; removed ${removed.join(', ')}` : ''}`);
+        this.o.log(describeBuild(m, removed));
         return m;
       })
       .finally(() => {

@@ -41,7 +41,7 @@
 // The cursor is opaque to the client, so each store picks its own encoding and validates
 // it (`pull` throws InvalidCursorError on anything it did not issue).
 import type { AuditEvent, Consent, Customer, PolicySettings, Role, User } from '../lib/schemas';
-import type { Change, ImportRow, StoredAuditEvent } from '../lib/api';
+import type { Change, ImportRow, SnapshotQuery, StoredAuditEvent } from '../lib/api';
 import type { ApprovalFailure, CampaignRecord } from '../lib/campaign';
 import type {
   CampaignListFilter,
@@ -81,8 +81,8 @@ export type ImportOutcome =
   | { ok: false; issues: ImportIssue[] };
 
 export type PullPage = { changes: Change[]; cursor: string; hasMore: boolean };
-/** lib/api.ts SnapshotQuery; `bits` omitted: the store picks the layout for its size. */
-export type SnapshotRequest = { phase: 'customers' | 'identifiers'; bits?: number; from: number; maxRows: number };
+/** A live snapshot page's query (lib/api.ts SnapshotQuery; `bits` omitted: the store picks the layout for its size). */
+export type SnapshotRequest = Omit<SnapshotQuery, 'build'>;
 
 export type AuditFilters = {
   actor?: string;
@@ -135,8 +135,10 @@ export interface Store {
   deleteAdapter(id: string, now: Date): Promise<number | null>;
 
   // ---- sync ----
-  /** Changes after `cursor` (undefined = from the start), in feed order. */
-  /** `entities`: only changes of these kinds; the last page's cursor is then the feed's head. */
+  /**
+   * Changes after `cursor` (undefined = from the start), in feed order. `entities`: only changes
+   * of these kinds; the last page's cursor is then the feed's head.
+   */
   pull(cursor: string | undefined, limit: number, entities?: readonly string[]): Promise<PullPage>;
   /**
    * One first-sync snapshot page, as UTF-8 JSON of SnapshotCustomersPage or

@@ -209,7 +209,6 @@ export function createSessionCall(deps: SessionCallDeps) {
     const s = await deps.activeSession();
     if (!s) return { ok: false, status: null, error: 'Not signed in to CPNI Guard.' };
     let res: Response;
-    const started = performance.now();
     try {
       res = await deps.fetch(s.backendUrl.replace(/\/+$/, '') + path, {
         method,

@@ -40,7 +40,7 @@ import {
   type VerificationMethod,
 } from '@/lib/schemas';
 import { z as zod } from 'zod';
-import { createSessionCall, toReply, type Fetch, type SessionCallResult } from './backend';
+import { createSessionCall, toReply, type Fetch } from './backend';
 import type { Outbox } from './outbox';
 import type { Reply } from './router';
 import type { GuardStore, Session } from './store';
@@ -89,8 +89,6 @@ export interface CallDeps {
   syncSoon: () => void;
   timeoutMs?: number;
 }
-
-type Http<T> = SessionCallResult<T>;
 
 export function createCallHandlers(deps: CallDeps) {
   const { store, now } = deps;

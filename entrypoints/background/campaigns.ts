@@ -3,7 +3,6 @@
 // parses every answer with the contract; the launch gate in a CRM tab asks what the cache knows
 // about one campaign. A change made here starts a sync, so this extension's cache (and so the
 // launch gate) follows at once.
-import type { z } from 'zod';
 import { ApprovalFailure, ApprovalFailureList, CampaignListResponse, CampaignRecord } from '@/lib/campaign';
 import type { CampaignContentMessage, CampaignPageMessage } from '@/lib/messages-campaigns';
 import { createSessionCall, toReply, type Fetch, type SessionCallResult } from './backend';

@@ -115,13 +115,9 @@ export class Guard {
     if (this.deps.isOwnUi(path)) return;
     let found: FoundControl | null = null;
     try {
-      if (event.type === 'submit') {
-        const submitter = (event as SubmitEvent).submitter;
-        if (submitter) found = findControl(adapter, [submitter, ...path]);
-        else found = findControl(adapter, path);
-      } else {
-        found = findControl(adapter, path);
-      }
+      // A form submit is classified by the button that submitted it, when there is one.
+      const submitter = event.type === 'submit' ? (event as SubmitEvent).submitter : null;
+      found = findControl(adapter, submitter ? [submitter, ...path] : path);
     } catch (err) {
       // The adapter could not tell what was clicked: it may be a marketing control, so the click
       // is blocked (fail closed) and recorded, naming the adapter's error.
