@@ -147,14 +147,20 @@ test('Zendesk: the profile arrives seconds after navigating; the generic Send as
   await page.getByRole('button', { name: 'Send proactive message' }).click();
   await expectBlocked(panel, backend, 'zendesk');
   await expect(page.getByTestId('activity-log')).not.toContainText('Proactive message sent');
+  await panel.getByTestId('block-dismiss').click();
+  await expect(panel.getByTestId('block-dialog')).toHaveCount(0);
 
   // Item 5: "Send" could be service or marketing. The chooser (closed shadow root) takes the
   // keyboard: its first answer, Service, has focus; Tab moves to Marketing.
   await page.getByRole('button', { name: 'Send', exact: true }).click();
   await page.keyboard.press('Tab');
   await page.keyboard.press('Enter'); // Marketing: Ben has no approval, so it stays blocked
+  // Wait for this block's own dialog: it takes the focus when it appears, so the next Send must
+  // come after it (and after it is dismissed) or the Enter below would land on its Dismiss.
+  await expect(panel.getByTestId('block-control')).toHaveText('Control: “Send”');
   await expect(panel.getByTestId('block-dialog')).toContainText('APPROVAL_REQUIRED');
   await expect(page.getByTestId('activity-log')).not.toContainText('Message sent');
+  await panel.getByTestId('block-dismiss').click();
   await page.getByRole('button', { name: 'Send', exact: true }).click();
   await page.keyboard.press('Enter'); // Service: the message goes, once
   await expect(page.getByTestId('activity-log')).toContainText(`Message sent: ${BEN}`);
