@@ -8,8 +8,10 @@
 // written once by the first sync (lib/api.ts, snapshot). Each is stored deflated (bucketRow):
 //   - customerBuckets  b -> JSON lines, one packed customer each: [[customer fields], [[consent
 //                      fields]]] (packing.ts; b = bucketOf(customer id, bits))
-//   - summaryBuckets   b -> JSON {id: [version, consent ids, standing marketing consents]}:
-//                      what a list scrub and the counts need, without decoding whole customers
+//   - summaryBuckets   b -> JSON lines, one customer each: [id, version, identifier keys,
+//                      {consent id: version}, standing marketing consents]: what a list scrub and
+//                      the counts need, without decoding whole customers. A big scrub reads them
+//                      all and looks only at the keys of lines no row names (approvalsByScan).
 //   - identifierBuckets b -> JSON {key: id | [ids]}, a member a line (b = bucketOf(identifier key, bits))
 //   - overlay          one record per applied page of changes (customers and consents) since the
 //                      buckets were written. Rewriting the buckets a page touches would cost a
@@ -72,11 +74,15 @@ export interface CustomerCache {
   /** One result per input, in the same order, null where `findCustomer` would answer null. */
   findMany(identifiers: readonly RecordIdentifiers[]): Promise<(CachedCustomer | null)[]>;
   /**
-   * For list scrubs: like findMany, but answers each row's standing marketing consents only,
-   * read from the summaries (a fraction of the bytes of whole customers). Pass a whole list at
-   * once: each bucket is read once per call.
+   * For list scrubs: matches rows as findMany does, but hands `decide` only each matched
+   * customer's standing marketing consents (null: no one customer matches), read from the
+   * summaries (a fraction of the bytes of whole customers), and keeps only what `decide` returns
+   * (a million rows' consents kept for the end of the call made garbage collection half a scrub).
+   * `decide` runs once per matched customer and identifier, so it must depend only on its argument.
+   * Pass a whole list at once: each bucket is read once per call. A list with more keys than half
+   * the buckets is matched by one scan of every summary (`scan` forces either way; tests compare).
    */
-  approvalsMany(identifiers: readonly RecordIdentifiers[]): Promise<(MarketingApprovals | null)[]>;
+  decideMany<T>(identifiers: readonly RecordIdentifiers[], decide: (found: MarketingApprovals | null) => T, opts?: { scan?: boolean }): Promise<T[]>;
   counts(): Promise<{ customers: number; consents: number }>;
   /** Empties the cache, cursor included, in one transaction. */
   clear(): Promise<void>;
@@ -100,7 +106,7 @@ const READ_CHUNK = 256; // buckets per bulkGet / per compaction transaction
 
 interface BucketRow {
   b: number;
-  data: Uint8Array; // the bucket's JSON, UTF-8, deflated (bucketRow / bucketJson)
+  data: Uint8Array; // the bucket's JSON, UTF-8, deflated (linesRow)
   size: number; // bytes of the JSON: inflating into a buffer of the right size avoids regrowing one
 }
 /** [customer version, {consent id: version} of all its consents, its standing marketing consents] */
@@ -163,8 +169,10 @@ class CacheDb extends Dexie {
       for (const t of ['customerBuckets', 'summaryBuckets', 'identifierBuckets', 'overlay', 'syncState']) await tx.table(t).clear();
     };
     // v3: buckets hold packed customers (packing.ts). v4: buckets are stored deflated (bucketRow).
+    // v5: summaries are lines that carry the customer's identifier keys.
     this.version(3).stores({}).upgrade(startOver);
     this.version(4).stores({}).upgrade(startOver);
+    this.version(5).stores({}).upgrade(startOver);
   }
 }
 
@@ -292,23 +300,25 @@ class KeptRows {
 }
 
 
-/** A summary as stored: its consents packed (packing.ts). */
-type StoredSummary = [number, Record<string, number>, PackedConsent[]];
+/** A summary line as stored: the customer's id and identifier keys first, its consents packed (packing.ts). */
+type StoredSummary = [string, number, string[], Record<string, number>, PackedConsent[]];
 
 function storedSummaryOf(e: CachedCustomer): StoredSummary {
   const versions: Record<string, number> = {};
   for (const c of e.consents) versions[c.id] = c.version;
-  return [e.customer.version, versions, e.consents.filter(isStandingMarketing).map(packConsent)];
+  return [e.customer.id, e.customer.version, customerKeys(e.customer), versions, e.consents.filter(isStandingMarketing).map(packConsent)];
 }
+const summaryOfStored = ([id, version, , versions, packed]: StoredSummary): Summary => [
+  version,
+  versions,
+  packed.map((p) => unpackConsent(p, id)),
+];
 
 // Buckets are stored deflated. IndexedDB here reads and writes large values at only ~15-45 MB/s
 // (and ~0.5-1 ms per record), while the bucket JSON deflates ~4-8x at ~90 MB/s and inflates at
 // ~300 MB/s: fewer bytes make the first sync's writes, a lookup's read and a scrub's reads faster.
 const utf8In = new TextEncoder();
 const utf8Out = new TextDecoder();
-function bucketRow(b: number, value: unknown): BucketRow {
-  return deflatedRow(b, utf8In.encode(JSON.stringify(value)));
-}
 function deflatedRow(b: number, json: Uint8Array): BucketRow {
   return { b, data: deflateSync(json, { level: 1 }), size: json.length };
 }
@@ -328,9 +338,6 @@ function inflate(row: BucketRow): Uint8Array {
   if (inflated.length < row.size) inflated = new Uint8Array(row.size * 2);
   return inflateSync(row.data, { out: inflated.subarray(0, row.size) });
 }
-function bucketJson<T>(row: BucketRow | undefined): T | null {
-  return row ? (JSON.parse(utf8Out.decode(inflate(row))) as T) : null;
-}
 
 const NEWLINE = 10;
 const COMMA_BYTE = 44;
@@ -345,11 +352,13 @@ const EMPTY_OBJECT = utf8In.encode('{\n}');
 class BucketText {
   private constructor(private readonly bytes: Uint8Array) {}
 
-  static customers(row: BucketRow | undefined): BucketText {
+  /** A bucket of array lines (customers, summaries). */
+  static array(row: BucketRow | undefined): BucketText {
     return new BucketText(row ? inflate(row) : EMPTY_ARRAY);
   }
 
-  static identifiers(row: BucketRow | undefined): BucketText {
+  /** A bucket of object members (identifiers). */
+  static object(row: BucketRow | undefined): BucketText {
     return new BucketText(row ? inflate(row) : EMPTY_OBJECT);
   }
 
@@ -387,20 +396,199 @@ class BucketText {
   }
 }
 
+// ---- a list scrub's scan of the summaries ----
+
+const QUOTE = 34;
+const BACKSLASH = 92;
+const OPEN_BRACKET = 91;
+const CLOSE_BRACKET = 93;
+const OPEN_BRACE = 123;
+const CLOSE_BRACE = 125;
+
+/** FNV-1a over bytes[start, end). */
+function hashBytes(bytes: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * A list's identifier keys, JSON-encoded as UTF-8 in one buffer, in an open-addressing hash
+ * table: a scan asks whether a key written inside an inflated bucket is one of them without
+ * decoding it into a string. The bytes are compared in full, so a match is exact.
+ */
+class KeyTable {
+  private readonly bytes: Uint8Array;
+  private readonly starts: Uint32Array;
+  private readonly slots: Int32Array;
+  private readonly mask: number;
+
+  constructor(keys: readonly string[]) {
+    // One encode for them all: a JSON string never holds a raw newline, so newlines part them.
+    const bytes = utf8In.encode(keys.map((k) => JSON.stringify(k)).join('\n'));
+    const starts = new Uint32Array(keys.length + 1); // key i is bytes [starts[i], starts[i + 1] - 1)
+    for (let i = 1, at = 0; i <= keys.length; i++) {
+      const nl = bytes.indexOf(NEWLINE, at);
+      at = (nl === -1 ? bytes.length : nl) + 1;
+      starts[i] = at;
+    }
+    let size = 2;
+    while (size < keys.length * 2) size *= 2;
+    const slots = new Int32Array(size).fill(-1);
+    for (let i = 0; i < keys.length; i++) {
+      let h = hashBytes(bytes, starts[i]!, starts[i + 1]! - 1) & (size - 1);
+      while (slots[h] !== -1) h = (h + 1) & (size - 1);
+      slots[h] = i;
+    }
+    this.bytes = bytes;
+    this.starts = starts;
+    this.slots = slots;
+    this.mask = size - 1;
+  }
+
+  /** The index of the key written as bytes[start, end) (a JSON string), or -1. */
+  indexOf(bytes: Uint8Array, start: number, end: number): number {
+    const { starts, mask } = this;
+    for (let h = hashBytes(bytes, start, end) & mask; ; h = (h + 1) & mask) {
+      const i = this.slots[h]!;
+      if (i === -1) return -1;
+      const from = starts[i]!;
+      if (starts[i + 1]! - 1 - from !== end - start) continue;
+      let j = 0;
+      while (j < end - start && this.bytes[from + j] === bytes[start + j]) j++;
+      if (j === end - start) return i;
+    }
+  }
+}
+
+/** The end (exclusive) of the JSON string whose opening quote is at `at`. */
+function stringEnd(bytes: Uint8Array, at: number): number {
+  let i = at + 1;
+  while (i < bytes.length && bytes[i] !== QUOTE) i += bytes[i] === BACKSLASH ? 2 : 1;
+  return i + 1;
+}
+
+/**
+ * One inflated summary bucket as a scan reads it: every line's keys as bytes (`scan`), and only
+ * the lines that name a key of the list any further. A line is `["id",version,["key",...],
+ * {consent id: version},[standing marketing consents]]`.
+ */
+class ScannedSummaries {
+  // The bucket decoded once when it is plain ASCII, so that byte and character offsets agree: a
+  // TextDecoder call per matched line cost more than the rest of reading the line.
+  private text: string | null | undefined;
+
+  constructor(private readonly bytes: Uint8Array) {}
+
+  /** Calls `onLine` with [start, end) of each line holding any key of `table`, and those keys' indexes (a reused array). */
+  scan(table: KeyTable, onLine: (start: number, end: number, hits: number[]) => void) {
+    const bytes = this.bytes;
+    const hits: number[] = [];
+    for (let nl = bytes.indexOf(NEWLINE); nl !== -1; ) {
+      const start = nl + 1;
+      const next = bytes.indexOf(NEWLINE, start);
+      if (next === -1 || bytes[start] !== OPEN_BRACKET) break; // the closing "]"
+      // Past the id; the version is a number, so the next "[" opens the keys.
+      let i = bytes.indexOf(OPEN_BRACKET, stringEnd(bytes, start + 1)) + 1;
+      hits.length = 0;
+      while (bytes[i] === QUOTE) {
+        const end = stringEnd(bytes, i);
+        const k = table.indexOf(bytes, i, end);
+        if (k !== -1) hits.push(k);
+        i = end + 1; // past the "," or the closing "]"
+      }
+      if (hits.length) onLine(start, bytes[next - 1] === COMMA_BYTE ? next - 1 : next, hits);
+      nl = next;
+    }
+  }
+
+  /** The id and version of the line at [start, end), and where its id ends; null if it is not as written. */
+  head(start: number): { id: string; version: number; idEnd: number } | null {
+    const line = this.bytes;
+    const idEnd = stringEnd(line, start + 1);
+    let version = 0;
+    let i = idEnd + 1;
+    for (; line[i]! >= 48 && line[i]! <= 57; i++) version = version * 10 + line[i]! - 48;
+    if (line[idEnd] !== COMMA_BYTE || i === idEnd + 1 || line[i] !== COMMA_BYTE) return null;
+    return { id: this.json<string>(start + 1, idEnd), version, idEnd };
+  }
+
+  /** The line's standing marketing consents, packed: its last element, after the keys and the versions. */
+  approvals(idEnd: number, end: number): PackedConsent[] {
+    const keysEnd = valueEnd(this.bytes, this.bytes.indexOf(OPEN_BRACKET, idEnd));
+    const from = valueEnd(this.bytes, keysEnd + 1) + 1;
+    if (this.bytes[from] === OPEN_BRACKET && this.bytes[from + 1] === CLOSE_BRACKET) return [];
+    return this.json<PackedConsent[]>(from, end - 1);
+  }
+
+  /** The JSON value at bytes [start, end), parsed. */
+  json<T>(start: number, end: number): T {
+    if (this.text === undefined) {
+      const text = utf8Out.decode(this.bytes);
+      this.text = text.length === this.bytes.length ? text : null;
+    }
+    return JSON.parse(this.text !== null ? this.text.slice(start, end) : utf8Out.decode(this.bytes.subarray(start, end))) as T;
+  }
+}
+
+/** The end (exclusive) of the JSON array or object that opens at `at`. */
+function valueEnd(bytes: Uint8Array, at: number): number {
+  let depth = 0;
+  for (let i = at; i < bytes.length; ) {
+    const c = bytes[i]!;
+    if (c === QUOTE) {
+      i = stringEnd(bytes, i);
+      continue;
+    }
+    if (c === OPEN_BRACKET || c === OPEN_BRACE) depth++;
+    else if ((c === CLOSE_BRACKET || c === CLOSE_BRACE) && --depth === 0) return i + 1;
+    i++;
+  }
+  return bytes.length;
+}
+
+/** For each key of a list (by index): the one customer it names, and what was decided for it. */
+class KeyMatches<T> {
+  private readonly ids: (string | undefined)[];
+  private readonly decided: T[];
+  private readonly several: Uint8Array;
+
+  constructor(n: number) {
+    this.ids = new Array<string | undefined>(n);
+    this.decided = new Array<T>(n);
+    this.several = new Uint8Array(n);
+  }
+
+  add(i: number, id: string, decide: () => T) {
+    const prev = this.ids[i];
+    if (prev === undefined) {
+      this.ids[i] = id;
+      this.decided[i] = decide();
+    } else if (prev !== id) this.several[i] = 1;
+  }
+
+  /** Whether key `i` names exactly one customer. */
+  named(i: number): boolean {
+    return this.ids[i] !== undefined && !this.several[i];
+  }
+
+  get(i: number): T {
+    return this.decided[i]!;
+  }
+}
+
 /** An identifier bucket: key -> customer id, or ids when the key names several customers. */
 type IdentifierMap = Record<string, string | string[]>;
 const customerStart = (id: string) => `[[${JSON.stringify(id)},`;
-
-/** A summary bucket as stored; summariesOf unpacks only the customers asked for. An absent bucket is empty. */
-const decodeSummaries = (row: BucketRow | undefined) => bucketJson<Record<string, StoredSummary>>(row) ?? {};
+const summaryStart = (id: string) => `[${JSON.stringify(id)},`;
 
 /** A stored bucket, decoded; an absent bucket is empty. */
 function decodeCustomers(row: BucketRow | undefined): Map<string, CachedCustomer> {
   const m = new Map<string, CachedCustomer>();
-  for (const p of BucketText.customers(row).all<PackedCustomer[]>()) m.set(packedId(p), unpackCustomer(p));
+  for (const p of BucketText.array(row).all<PackedCustomer[]>()) m.set(packedId(p), unpackCustomer(p));
   return m;
 }
-const decodeIdentifiers = (row: BucketRow | undefined) => BucketText.identifiers(row).all<IdentifierMap>();
+const decodeIdentifiers = (row: BucketRow | undefined) => BucketText.object(row).all<IdentifierMap>();
 const identifierRow = (b: number, obj: IdentifierMap) =>
   linesRow(b, Object.entries(obj).map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`), '{}');
 
@@ -414,10 +602,8 @@ function encodeCustomerBuckets(buckets: [number, CachedCustomer[]][]) {
       empty.push(b);
       continue;
     }
-    const summary: Record<string, StoredSummary> = {};
-    for (const e of entries) summary[e.customer.id] = storedSummaryOf(e);
     puts.push(linesRow(b, entries.map((e) => JSON.stringify(packCustomer(e))), '[]'));
-    summaries.push(bucketRow(b, summary));
+    summaries.push(linesRow(b, entries.map((e) => JSON.stringify(storedSummaryOf(e))), '[]'));
   }
   return { puts, summaries, empty };
 }
@@ -567,7 +753,7 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
     const out = new Map<string, string[]>();
     if (!layout) return out;
     const groups = byBucket(keys);
-    await visitBuckets(db.identifierBuckets, identifierCache, groups.keys(), BucketText.identifiers, (b, text) => {
+    await visitBuckets(db.identifierBuckets, identifierCache, groups.keys(), BucketText.object, (b, text) => {
       const wanted = groups.get(b)!;
       // A few keys (a lookup): find each; many (a scrub): parse the bucket once.
       const all = wanted.length > 4 ? text.all<IdentifierMap>() : null;
@@ -584,7 +770,7 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
     const bases = new Map<string, CachedCustomer | null>();
     if (layout) {
       const groups = byBucket(ids);
-      await visitBuckets(db.customerBuckets, customerCache, groups.keys(), BucketText.customers, (b, text) => {
+      await visitBuckets(db.customerBuckets, customerCache, groups.keys(), BucketText.array, (b, text) => {
         for (const id of groups.get(b)!) {
           const p = text.find(customerStart(id)) as PackedCustomer | null;
           bases.set(id, p ? unpackCustomer(p) : null);
@@ -600,14 +786,90 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
     if (!layout) return () => null;
     const out = new Map<string, Summary>();
     const groups = byBucket(ids);
-    await visitBuckets(db.summaryBuckets, summaryCache, groups.keys(), decodeSummaries, (b, stored) => {
-      for (const id of groups.get(b)!) {
-        if (!own.call(stored, id)) continue;
-        const [v, versions, packed] = stored[id]!;
-        out.set(id, [v, versions, packed.map((p) => unpackConsent(p, id))]);
+    await visitBuckets(db.summaryBuckets, summaryCache, groups.keys(), BucketText.array, (b, text) => {
+      const wanted = groups.get(b)!;
+      if (wanted.length > 4) {
+        const want = new Set(wanted);
+        for (const s of text.all<StoredSummary[]>()) if (want.has(s[0])) out.set(s[0], summaryOfStored(s));
+      } else {
+        for (const id of wanted) {
+          const s = text.find(summaryStart(id)) as StoredSummary | null;
+          if (s) out.set(id, summaryOfStored(s));
+        }
       }
     });
     return (id) => out.get(id) ?? null;
+  }
+
+  /** Which one customer each key names: looked up key by key in the identifier buckets (a short list). */
+  async function matchByLookup<T>(keys: string[], decide: (found: MarketingApprovals) => T): Promise<KeyMatches<T>> {
+    const matches = new KeyMatches<T>(keys.length);
+    const base = await baseIdsOf(keys);
+    const candidates = new Set<string>();
+    for (const ids of base.values()) for (const id of ids) candidates.add(id);
+    const summaryOf = await summariesOf(candidates);
+    keys.forEach((key, i) => {
+      for (const id of base.get(key) ?? []) {
+        const s = summaryOf(id);
+        if (s && baseNames(id, s[0])) matches.add(i, id, () => decide(overlay.approvalsOver(id, s)!));
+      }
+    });
+    await addOverlayNames(keys, matches, decide);
+    return matches;
+  }
+
+  /**
+   * Which one customer each key names, for a big list: every summary line is read once and only
+   * its keys are looked at, as bytes in the inflated bucket (KeyTable); a line is parsed only
+   * when it names a key of the list.
+   */
+  async function matchByScan<T>(keys: string[], decide: (found: MarketingApprovals) => T): Promise<KeyMatches<T>> {
+    const matches = new KeyMatches<T>(keys.length);
+    if (layout) {
+      const table = new KeyTable(keys);
+      const all = Array.from({ length: 2 ** layout.bits }, (_, b) => b);
+      await visitBuckets(db.summaryBuckets, summaryCache, all, (row) => row, (_b, row) => {
+        if (!row) return;
+        const bucket = new ScannedSummaries(inflate(row));
+        bucket.scan(table, (start, end, hits) => {
+          const head = bucket.head(start);
+          if (!head) return;
+          const { id, version } = head;
+          if (!baseNames(id, version)) return;
+          // The consent versions matter only where the overlay holds consents of this customer.
+          const summary = (): Summary =>
+            overlay.consentsOf.has(id)
+              ? summaryOfStored(bucket.json<StoredSummary>(start, end))
+              : [version, {}, bucket.approvals(head.idEnd, end).map((p) => unpackConsent(p, id))];
+          let decided: { v: T } | undefined;
+          for (const i of hits) matches.add(i, id, () => (decided ??= { v: decide(overlay.approvalsOver(id, summary())!) }).v);
+        });
+      });
+    }
+    await addOverlayNames(keys, matches, decide);
+    return matches;
+  }
+
+  /** Whether the buckets' version `version` of customer `id` names its keys: the overlay holds none as new. */
+  function baseNames(id: string, version: number): boolean {
+    const op = overlay.customers.get(id);
+    return !op || op.version < version;
+  }
+
+  /** Adds the customers the overlay says a key names (where it holds them at least as new as the buckets). */
+  async function addOverlayNames<T>(keys: string[], matches: KeyMatches<T>, decide: (found: MarketingApprovals) => T) {
+    const pairs: [number, string][] = [];
+    keys.forEach((key, i) => {
+      for (const id of overlay.keys.get(key) ?? []) pairs.push([i, id]);
+    });
+    if (!pairs.length) return;
+    const summaryOf = await summariesOf(new Set(pairs.map(([, id]) => id)));
+    for (const [i, id] of pairs) {
+      const s = summaryOf(id);
+      const op = overlay.customers.get(id)!;
+      if (s && baseNames(id, s[0])) continue; // the buckets hold a newer version
+      if (op.op === 'upsert' && customerKeys(op.data).includes(keys[i]!)) matches.add(i, id, () => decide(overlay.approvalsOver(id, s)!));
+    }
   }
 
   /** The one customer (merged) a key names, or null when none or more than one. */
@@ -762,34 +1024,21 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
       });
     },
 
-    approvalsMany(list) {
+    decideMany(list, decide, opts) {
       return read(async () => {
         const rowKeys = list.map(recordKeys);
-        const base = await baseIdsOf(new Set(rowKeys.flat()));
-        const candidates = new Set<string>();
-        for (const ids of base.values()) for (const id of ids) candidates.add(id);
-        for (const keys of rowKeys) for (const k of keys) for (const id of overlay.keys.get(k) ?? []) candidates.add(id);
-        const summaryOf = await summariesOf(candidates);
-        // Is `id` named by `key`? The buckets (fromBase: listed in the key's identifier bucket)
-        // unless the overlay holds a version of the customer at least as new.
-        const named = (id: string, key: string, fromBase: boolean) => {
-          const op = overlay.customers.get(id);
-          const s = summaryOf(id);
-          if (!op || (s && op.version < s[0])) return fromBase && s !== null;
-          return op.op === 'upsert' && customerKeys(op.data).includes(key);
-        };
-        const approvals = new Map<string, MarketingApprovals | null>();
+        const index = new Map<string, number>();
+        for (const keys of rowKeys) for (const k of keys) if (!index.has(k)) index.set(k, index.size);
+        const keys = [...index.keys()];
+        const scan = opts?.scan ?? (layout !== null && keys.length > 2 ** layout.bits / 2);
+        const matches = scan ? await matchByScan(keys, decide) : await matchByLookup(keys, decide);
+        let unknown: { v: ReturnType<typeof decide> } | undefined;
         return rowKeys.map((keys) => {
-          for (const key of keys) {
-            const ids = new Set<string>();
-            for (const id of base.get(key) ?? []) if (named(id, key, true)) ids.add(id);
-            for (const id of overlay.keys.get(key) ?? []) if (named(id, key, false)) ids.add(id);
-            if (ids.size !== 1) continue; // none, or ambiguous: try the next identifier
-            const id = [...ids][0]!;
-            if (!approvals.has(id)) approvals.set(id, overlay.approvalsOver(id, summaryOf(id)));
-            return approvals.get(id)!;
+          for (const k of keys) {
+            const i = index.get(k)!;
+            if (matches.named(i)) return matches.get(i);
           }
-          return null;
+          return (unknown ??= { v: decide(null) }).v; // no identifier names exactly one customer
         });
       });
     },

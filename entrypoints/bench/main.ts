@@ -54,9 +54,9 @@ const api = {
 
   /**
    * A list scrub of `n` rows: bulk customers by CRM id, phone and email in turn (every 20th row
-   * unknown), matched with CustomerCache.approvalsMany in chunks of `chunk` rows and decided per
-   * row with createScrubDecider (decide('marketing.other_category') for the marketing role), as
-   * the campaigns page's worker does. Times matching plus deciding; the list is built beforehand.
+   * unknown), matched and decided in chunks of `chunk` rows with CustomerCache.decideMany and
+   * createScrubDecider (decide('marketing.other_category') for the marketing role), as the
+   * campaigns page's worker does. Times matching plus deciding; the list is built beforehand.
    */
   async scrub(n: number, customers: number, emailPrefixes: string[], crm: string, chunk: number) {
     const rows: RecordIdentifiers[] = [];
@@ -78,9 +78,9 @@ const api = {
       let findMs = 0;
       for (let i = 0; i < rows.length; i += chunk) {
         const t0 = performance.now();
-        const found = await cache.approvalsMany(rows.slice(i, i + chunk));
+        const verdicts = await cache.decideMany(rows.slice(i, i + chunk), decideRow);
         findMs += performance.now() - t0;
-        for (const f of found) counts[decideRow(f).verdict]++;
+        for (const v of verdicts) counts[v.verdict]++;
       }
       return { ms: performance.now() - t, findMs, counts };
     } finally {

@@ -29,7 +29,7 @@ async function start(msg: ScrubStart) {
       crm: msg.crm,
       policy,
       now: new Date(msg.now),
-      approvalsMany: (ids) => cache.approvalsMany(ids),
+      decideMany: (ids, decide) => cache.decideMany(ids, decide),
       onProgress: (p) => {
         const t = performance.now();
         if (t - lastPost < 100 && p.bytes < p.totalBytes) return;

@@ -12,6 +12,7 @@ import {
   rowIdentifiers,
   type ColumnMap,
   type MarketingApprovals,
+  type RowVerdict,
 } from '@/lib/campaign';
 import type { PolicySettings } from '@/lib/schemas';
 import type { RecordIdentifiers } from '@/lib/snapshot';
@@ -28,8 +29,8 @@ export interface ScrubInput {
   crm: string;
   policy: PolicySettings;
   now: Date;
-  /** CustomerCache.approvalsMany: each row's standing marketing consents, or null when no one customer matches. */
-  approvalsMany: (ids: readonly RecordIdentifiers[]) => Promise<(MarketingApprovals | null)[]>;
+  /** CustomerCache.decideMany: `decide` applied to each row's standing marketing consents (null when no one customer matches). */
+  decideMany: (ids: readonly RecordIdentifiers[], decide: (found: MarketingApprovals | null) => RowVerdict) => Promise<RowVerdict[]>;
   onProgress?: (p: { rows: number; bytes: number; totalBytes: number }) => void;
   isCancelled?: () => boolean;
   /** Rows per cache call; SCRUB_BATCH unless a test asks for small batches. */
@@ -100,9 +101,12 @@ export async function runScrub(input: ScrubInput): Promise<ScrubOutput> {
     if (!pending.length) return;
     const batch = pending;
     pending = [];
-    const found = await input.approvalsMany(batch.map((b) => b.ids));
+    const verdicts = await input.decideMany(
+      batch.map((b) => b.ids),
+      decideRow,
+    );
     batch.forEach((row, i) => {
-      const v = decideRow(found[i] ?? null);
+      const v = verdicts[i]!;
       out.counts.total++;
       out.counts[v.verdict]++;
       if (v.verdict === 'allowed') out.allowedCsv.push(csvLine(row.fields));

@@ -1,4 +1,4 @@
-// The scrub the worker runs: header detection, batches through approvalsMany, outputs and counts.
+// The scrub the worker runs: header detection, batches through decideMany, outputs and counts.
 import { describe, expect, it } from 'vitest';
 import { runScrub, ScrubError, SCRUB_BATCH } from '@/entrypoints/campaigns/scrub';
 import { DEFAULT_POLICY } from '@/lib/schemas';
@@ -21,9 +21,9 @@ function scrub(text: string, calls: RecordIdentifiers[][] = [], batchSize?: numb
     crm: 'demo-crm',
     policy: DEFAULT_POLICY,
     now: NOW,
-    approvalsMany: async (ids) => {
+    decideMany: async (ids, decide) => {
       calls.push([...ids]);
-      return ids.map((i) => (i.crmId === 'A' || i.emails[0] === 'a@example.com' ? optedIn : i.crmId === 'B' ? denied : null));
+      return ids.map((i) => decide(i.crmId === 'A' || i.emails[0] === 'a@example.com' ? optedIn : i.crmId === 'B' ? denied : null));
     },
   });
 }
