@@ -6,7 +6,6 @@ import {
   customer,
   makeBackground,
   openedRecord,
-  openRecord,
   pageSender,
   signIn,
   status,
