@@ -21,7 +21,7 @@ import { uuidv7 } from 'uuidv7';
 import type { Frame, Page } from '@playwright/test';
 import { openSqliteStore } from '../server/db';
 import { bulkRows, seedBulk, seedDemo, DEMO_USER_PASSWORD } from '../server/seed';
-import { buildSnapshot, removeOldBuilds } from '../server/snapshot-build';
+import { buildSnapshot, defaultSnapshotDir, keepNewest } from '../server/snapshot-build';
 import { decide } from '../lib/policy';
 import { Consent, Customer, DEFAULT_POLICY } from '../lib/schemas';
 import type { NumberedImportRow } from '../server/store';
@@ -487,10 +487,9 @@ async function main() {
   // The first-sync snapshot the backend builds once and serves to every rep (server/snapshot-build.ts);
   // built here in the foreground, so the server does not start one in the background mid-run.
   const tb = performance.now();
-  const build = buildSnapshot(dbPath, `${dbPath}.snapshots`);
-  removeOldBuilds(`${dbPath}.snapshots`);
+  const snapshotDir = defaultSnapshotDir(dbPath);
+  log(keepNewest(snapshotDir, buildSnapshot(dbPath, snapshotDir)));
   const buildSecs = (performance.now() - tb) / 1000;
-  log(`snapshot build ${build.id}: ${build.pages.length} pages, ${(build.bytes / 1e6).toFixed(0)} MB in ${buildSecs.toFixed(1)} s`);
   emit('backend_snapshot_build_seconds', buildSecs, 's', null);
   const backend = new Backend(await freePort(), dbPath);
   await backend.start();

@@ -124,10 +124,12 @@ export const SnapshotQuery = z.object({
   bits: z.coerce.number().int().min(0).max(MAX_BUCKET_BITS).optional(),
   from: z.coerce.number().int().min(0).max(2 ** MAX_BUCKET_BITS).default(0),
   // Whole buckets are served until about this many customers (or identifier keys) are on the page.
-  maxRows: z.coerce.number().int().min(1).max(SNAPSHOT_MAX_ROWS).default(4000),
+  maxRows: z.coerce.number().int().min(1).max(SNAPSHOT_MAX_ROWS).default(SNAPSHOT_PAGE_ROWS.customers),
   // The prebuilt snapshot the first page came from (its `build`); later pages ask for the same one.
   // The backend answers from it while it keeps it, else with a live page (newer, so still safe).
-  build: SnapshotBuildId.optional(),
+  build: SnapshotBuildId.optional().describe(
+    'The `build` of the first page, sent with every later page of the same snapshot (both phases). Omit it on the first page and when the first page had none.',
+  ),
 });
 export type SnapshotQuery = z.infer<typeof SnapshotQuery>;
 

@@ -374,11 +374,7 @@ export function createApp({ db, now = () => new Date(), snapshots }: AppOptions)
       security,
       middleware: [anyRole] as const,
       request: {
-        query: SnapshotQuery.extend({
-          build: SnapshotQuery.shape.build.describe(
-            'The `build` of the first page, sent with every later page of the same snapshot (both phases); see the description. Omit it on the first page and when the first page had none.',
-          ),
-        }),
+        query: SnapshotQuery,
       },
       responses: {
         200: {

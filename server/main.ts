@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { createApp } from './app';
 import { openSqliteStore } from './db';
 import { seedDemo } from './seed';
-import { SnapshotBuilds, buildSnapshot, describeBuild, removeOldBuilds } from './snapshot-build';
+import { SnapshotBuilds, buildSnapshot, defaultSnapshotDir, keepNewest } from './snapshot-build';
 
 const USAGE =
   'usage: tsx server/main.ts [--port 8787] [--host 127.0.0.1] [--db ./cpni.db|:memory:] [--seed demo] [--snapshot-dir DIR|none] [--build-snapshot]';
@@ -21,7 +21,7 @@ const USAGE =
 function snapshotDirFor(given: string | undefined, dbPath: string): string | null {
   if (given === 'none') return null;
   const inMemory = dbPath === ':memory:' || dbPath === '';
-  if (given === undefined) return inMemory ? null : `${dbPath}.snapshots`;
+  if (given === undefined) return inMemory ? null : defaultSnapshotDir(dbPath);
   // The build reads the database on a connection of its own: a private in-memory one has nothing.
   if (inMemory) throw new Error(`--snapshot-dir needs a database file, not ${dbPath || 'an empty path'}\n${USAGE}`);
   return given;
@@ -52,6 +52,7 @@ async function main() {
   if (seed !== undefined && seed !== 'demo') throw new Error(`unknown --seed ${seed} (only "demo")\n${USAGE}`);
 
   const snapshotDir = snapshotDirFor(values['snapshot-dir'] ?? process.env.CPNI_SNAPSHOT_DIR, dbPath);
+  if (values['build-snapshot'] && !snapshotDir) throw new Error(`--build-snapshot needs a database file and a snapshot directory\n${USAGE}`);
 
   const store = openSqliteStore(dbPath);
   if (seed === 'demo' && (await store.isEmpty())) {
@@ -61,10 +62,7 @@ async function main() {
 
   if (values['build-snapshot']) {
     await store.close();
-    if (!snapshotDir) throw new Error(`--build-snapshot needs a database file and a snapshot directory\n${USAGE}`);
-    const m = buildSnapshot(dbPath, snapshotDir);
-    const removed = removeOldBuilds(snapshotDir);
-    console.log(`${describeBuild(m, removed)}, in ${snapshotDir}`);
+    console.log(`${keepNewest(snapshotDir!, buildSnapshot(dbPath, snapshotDir!))}, in ${snapshotDir}`);
     return;
   }
 

@@ -18,12 +18,11 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { z } from 'zod';
 import { SNAPSHOT_PAGE_ROWS, SnapshotBuildId, type SnapshotQuery } from '../lib/api';
-export { SNAPSHOT_PAGE_ROWS };
 import { encodeCursor, openSqliteStore } from './db';
 import type { SnapshotRequest } from './store';
 
-export type SnapshotPhase = SnapshotRequest['phase'];
-export type PageRows = Record<SnapshotPhase, number>;
+type SnapshotPhase = SnapshotRequest['phase'];
+type PageRows = Record<SnapshotPhase, number>;
 
 // Pages are cut to the extension's sizes (lib/api.ts SNAPSHOT_PAGE_ROWS): a build only helps
 // reps whose requests name the same maxRows.
@@ -33,6 +32,9 @@ export const SNAPSHOT_MAX_AGE_MS = 24 * 3600_000;
 export const SNAPSHOT_MAX_LAG = 250_000;
 /** How often a running server checks whether its newest build went stale. */
 export const SNAPSHOT_CHECK_EVERY_MS = 10 * 60_000;
+
+/** Where a file database's builds live unless told otherwise: beside it. */
+export const defaultSnapshotDir = (dbPath: string) => `${dbPath}.snapshots`;
 
 const BUILD_DIR_RE = /^s(\d+)-(\d+)$/;
 const MANIFEST = 'manifest.json';
@@ -132,7 +134,7 @@ import(w.tsx)
  * buildSnapshot in a worker thread with its own connection: the ~70 s of CPU of a million
  * customers must not stall the server's event loop. `worker` is there to terminate it.
  */
-export function buildSnapshotInWorker(
+function buildSnapshotInWorker(
   dbPath: string,
   dir: string,
   maxRows?: Partial<PageRows>,
@@ -152,8 +154,12 @@ export function buildSnapshotInWorker(
   return { worker, done };
 }
 
-/** One line on a finished build, for the server's log and the CLI. */
-export function describeBuild(m: SnapshotManifest, removed: readonly string[] = []): string {
+/**
+ * After a build: removes the builds it makes old (removeOldBuilds) and returns one line on it,
+ * for the server's log and the CLI.
+ */
+export function keepNewest(dir: string, m: SnapshotManifest): string {
+  const removed = removeOldBuilds(dir);
   return (
     `snapshot build ${m.id}: ${m.pages.length} pages, ${m.bytes} bytes in ${m.seconds} s (bits ${m.bits}, feed position ${m.seq})` +
     (removed.length ? `; removed ${removed.join(', ')}` : '')
@@ -234,12 +240,12 @@ export type SnapshotBuildsOptions = {
  * there (at startup and every `checkEveryMs`, in a worker, one at a time).
  */
 export class SnapshotBuilds {
-  readonly dir: string;
-  readonly maxRows: Readonly<PageRows>;
-  private readonly o: Required<Omit<SnapshotBuildsOptions, 'maxRows'>>;
-  /** Complete builds never change: their manifests and page names are read once. */
+  private readonly dir: string;
+  private readonly maxRows: Readonly<PageRows>;
+  private readonly o: Required<Omit<SnapshotBuildsOptions, 'maxRows' | 'dir'>>;
+  /** Complete builds never change: their manifests and page sizes (file name -> bytes) are read once. */
   private readonly manifests = new Map<string, SnapshotManifest>();
-  private readonly files = new Map<string, Set<string>>();
+  private readonly pageBytes = new Map<string, Map<string, number>>();
   private running: Promise<SnapshotManifest> | null = null;
   private worker: Worker | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
@@ -249,7 +255,6 @@ export class SnapshotBuilds {
     this.dir = opts.dir;
     this.maxRows = { ...SNAPSHOT_PAGE_ROWS, ...opts.maxRows };
     this.o = {
-      dir: opts.dir,
       dbPath: opts.dbPath,
       feedHead: opts.feedHead,
       maxAgeMs: opts.maxAgeMs ?? SNAPSHOT_MAX_AGE_MS,
@@ -261,11 +266,11 @@ export class SnapshotBuilds {
   }
 
   /** Complete builds on disk, newest first. */
-  list(): SnapshotManifest[] {
+  private list(): SnapshotManifest[] {
     const all = completeBuilds(this.dir, this.manifests);
     // Forget builds deleted since (by cleanup here, or by another process).
     const present = new Set(all.map((m) => m.id));
-    for (const id of this.manifests.keys()) if (!present.has(id)) (this.manifests.delete(id), this.files.delete(id));
+    for (const id of this.manifests.keys()) if (!present.has(id)) this.forget(id);
     return all;
   }
 
@@ -274,7 +279,7 @@ export class SnapshotBuilds {
    * age, not more than the max lag behind the feed, and not AHEAD of it (a database restored from
    * an older copy: the build's cursor would skip changes).
    */
-  isFresh(m: SnapshotManifest): boolean {
+  private isFresh(m: SnapshotManifest): boolean {
     const lag = this.o.feedHead() - m.seq;
     return (
       m.maxRows.customers === this.maxRows.customers &&
@@ -300,27 +305,36 @@ export class SnapshotBuilds {
   async pageFile(q: SnapshotQuery): Promise<Uint8Array<ArrayBuffer> | null> {
     let m: SnapshotManifest | null;
     if (q.build !== undefined) {
-      if (!SnapshotBuildId.safeParse(q.build).success || !BUILD_DIR_RE.test(q.build)) return null;
+      // The id names a directory: only the shape builds are given (the route parsed the query).
+      if (!BUILD_DIR_RE.test(q.build)) return null;
       m = this.manifests.get(q.build) ?? readManifest(this.dir, q.build);
       if (m) this.manifests.set(m.id, m);
     } else {
       m = q.phase === 'customers' && q.from === 0 ? this.usable() : null;
     }
     if (!m || (q.bits !== undefined && q.bits !== m.bits) || q.maxRows !== m.maxRows[q.phase]) return null;
-    let names = this.files.get(m.id);
-    if (!names) this.files.set(m.id, (names = new Set(m.pages.map((p) => pageFileName(p.phase, p.from)))));
+    let sizes = this.pageBytes.get(m.id);
+    if (!sizes) this.pageBytes.set(m.id, (sizes = new Map(m.pages.map((p) => [pageFileName(p.phase, p.from), p.bytes]))));
     const name = pageFileName(q.phase, q.from);
-    if (!names.has(name)) return null;
+    const expected = sizes.get(name);
+    if (expected === undefined) return null;
     try {
       // A Buffer is a Uint8Array; a whole file read has its own ArrayBuffer (no copy needed).
-      return (await readFile(join(this.dir, m.id, name))) as Uint8Array<ArrayBuffer>;
+      const bytes = (await readFile(join(this.dir, m.id, name))) as Uint8Array<ArrayBuffer>;
+      if (bytes.length === expected) return bytes;
+      // Cut short (a crash before the disk had it all): never served; the live page serves the rep.
+      console.error(`[cpni-backend] snapshot build ${m.id}: ${name} has ${bytes.length} bytes, the manifest says ${expected}; serving live pages`);
     } catch (e) {
       // Deleted meanwhile (an old build cleaned up): the live page serves the rep as well.
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') console.error(`[cpni-backend] snapshot build ${m.id}: ${(e as Error).message}`);
-      this.manifests.delete(m.id);
-      this.files.delete(m.id);
-      return null;
     }
+    this.forget(m.id);
+    return null;
+  }
+
+  private forget(id: string) {
+    this.manifests.delete(id);
+    this.pageBytes.delete(id);
   }
 
   /** Builds now in the background unless a build is already running (then: that one). */
@@ -332,8 +346,7 @@ export class SnapshotBuilds {
     this.running = done
       .then((m) => {
         this.manifests.set(m.id, m);
-        const removed = removeOldBuilds(this.dir);
-        this.o.log(describeBuild(m, removed));
+        this.o.log(keepNewest(this.dir, m));
         return m;
       })
       .finally(() => {

@@ -5,13 +5,13 @@
 //
 // The packed layout (DESIGN.md "Budgets"): a million customers in one IndexedDB record each
 // loads at ~3,000 records/s, so customers live in buckets instead, a few thousand large records
-// written once by the first sync (lib/api.ts, snapshot). Each is stored deflated (bucketRow):
+// written once by the first sync (lib/api.ts, snapshot). Each is stored deflated (linesRow):
 //   - customerBuckets  b -> JSON lines, one packed customer each: [[customer fields], [[consent
 //                      fields]]] (packing.ts; b = bucketOf(customer id, bits))
 //   - summaryBuckets   b -> JSON lines, one customer each: [id, version, identifier keys,
 //                      {consent id: version}, standing marketing consents]: what a list scrub and
 //                      the counts need, without decoding whole customers. A big scrub reads them
-//                      all and looks only at the keys of lines no row names (approvalsByScan).
+//                      all and parses only the lines that name a row (matchByScan).
 //   - identifierBuckets b -> JSON {key: id | [ids]}, a member a line (b = bucketOf(identifier key, bits))
 //   - overlay          one record per applied page of changes (customers and consents) since the
 //                      buckets were written. Rewriting the buckets a page touches would cost a
@@ -168,7 +168,7 @@ class CacheDb extends Dexie {
     const startOver = async (tx: Transaction) => {
       for (const t of ['customerBuckets', 'summaryBuckets', 'identifierBuckets', 'overlay', 'syncState']) await tx.table(t).clear();
     };
-    // v3: buckets hold packed customers (packing.ts). v4: buckets are stored deflated (bucketRow).
+    // v3: buckets hold packed customers (packing.ts). v4: buckets are stored deflated (linesRow).
     // v5: summaries are lines that carry the customer's identifier keys.
     this.version(3).stores({}).upgrade(startOver);
     this.version(4).stores({}).upgrade(startOver);
@@ -277,7 +277,6 @@ function addTo(map: Map<string, Set<string>>, key: string, value: string) {
   s.add(value);
 }
 
-/** A small least-recently-used map of decoded buckets. */
 /** The last few bucket rows read (null: no such bucket), least recently used first out. */
 class KeptRows {
   private m = new Map<number, BucketRow | null>();
@@ -323,10 +322,11 @@ function deflatedRow(b: number, json: Uint8Array): BucketRow {
   return { b, data: deflateSync(json, { level: 1 }), size: json.length };
 }
 /**
- * Customer buckets are JSON arrays with one element per line, identifier buckets JSON objects
- * with one member per line, so a lookup can find the one line it wants in the inflated bytes and
- * parse only that (BucketText.find, BucketText.member), while a scrub parses the whole bucket in
- * one JSON.parse. JSON.stringify never writes a raw newline, so every line starts after one.
+ * Customer and summary buckets are JSON arrays with one element per line, identifier buckets JSON
+ * objects with one member per line, so a lookup can find the one line it wants in the inflated
+ * bytes and parse only that (BucketText.find, BucketText.member), while a caller that wants the
+ * whole bucket parses it in one JSON.parse. JSON.stringify never writes a raw newline, so every
+ * line starts after one.
  */
 function linesRow(b: number, lines: readonly string[], [open, close]: '[]' | '{}'): BucketRow {
   return deflatedRow(b, utf8In.encode(`${open}\n${lines.join(',\n')}\n${close}`));
@@ -364,15 +364,15 @@ class BucketText {
 
   /** The element whose JSON begins with `start` (e.g. `[["c1",`), parsed; null when none does. */
   find(start: string): unknown {
-    const at = this.lineWith(start);
+    const at = this.lineWith(utf8In.encode(start));
     return at ? JSON.parse(utf8Out.decode(this.bytes.subarray(at[0], at[1]))) : null;
   }
 
   /** In an object bucket: the value of the member named `key`, parsed; null when there is none. */
   member(key: string): unknown {
-    const start = `${JSON.stringify(key)}:`;
+    const start = utf8In.encode(`${JSON.stringify(key)}:`);
     const at = this.lineWith(start);
-    return at ? JSON.parse(utf8Out.decode(this.bytes.subarray(at[0] + utf8In.encode(start).length, at[1]))) : null;
+    return at ? JSON.parse(utf8Out.decode(this.bytes.subarray(at[0] + start.length, at[1]))) : null;
   }
 
   /** The whole bucket, parsed (a scrub or a compaction wants it all). */
@@ -380,9 +380,8 @@ class BucketText {
     return JSON.parse(utf8Out.decode(this.bytes)) as T;
   }
 
-  /** [start, end) of the line that begins with `start`, its trailing comma left out. */
-  private lineWith(start: string): [number, number] | null {
-    const want = utf8In.encode(start);
+  /** [start, end) of the line that begins with the bytes `want`, its trailing comma left out. */
+  private lineWith(want: Uint8Array): [number, number] | null {
     const bytes = this.bytes;
     for (let at = bytes.indexOf(NEWLINE); at !== -1; at = bytes.indexOf(NEWLINE, at + 1)) {
       let i = 0;
@@ -579,6 +578,19 @@ class KeyMatches<T> {
 
 /** An identifier bucket: key -> customer id, or ids when the key names several customers. */
 type IdentifierMap = Record<string, string | string[]>;
+/** The ids an identifier bucket's value lists (absent: none). */
+const idsIn = (v: IdentifierMap[string] | null | undefined): string[] => (v == null ? [] : typeof v === 'string' ? [v] : v);
+const idsOf = (obj: IdentifierMap, key: string) => idsIn(own.call(obj, key) ? obj[key] : undefined);
+function setIds(obj: IdentifierMap, key: string, ids: string[]) {
+  if (ids.length === 0) delete obj[key];
+  else obj[key] = ids.length === 1 ? ids[0]! : ids;
+}
+function addId(obj: IdentifierMap, key: string, id: string) {
+  const ids = idsOf(obj, key);
+  if (!ids.includes(id)) setIds(obj, key, [...ids, id]);
+}
+// Below this many wanted in one bucket, each is found on its line; from it, the bucket is parsed whole.
+const FIND_EACH_BELOW = 5;
 const customerStart = (id: string) => `[[${JSON.stringify(id)},`;
 const summaryStart = (id: string) => `[${JSON.stringify(id)},`;
 
@@ -612,11 +624,8 @@ type EncodedCustomerBuckets = ReturnType<typeof encodeCustomerBuckets>;
 /** Identifier bucket rows: key -> customer id, or ids when the key names several customers. */
 function encodeIdentifierBuckets(buckets: SnapshotIdentifiersPage['buckets']): BucketRow[] {
   return buckets.map(({ b, keys }) => {
-    const obj: Record<string, string | string[]> = {};
-    for (const [key, id] of keys) {
-      const prev = own.call(obj, key) ? obj[key]! : undefined;
-      obj[key] = prev === undefined ? id : typeof prev === 'string' ? [prev, id] : [...prev, id];
-    }
+    const obj: IdentifierMap = {};
+    for (const [key, id] of keys) addId(obj, key, id);
     return identifierRow(b, obj);
   });
 }
@@ -755,12 +764,8 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
     const groups = byBucket(keys);
     await visitBuckets(db.identifierBuckets, identifierCache, groups.keys(), BucketText.object, (b, text) => {
       const wanted = groups.get(b)!;
-      // A few keys (a lookup): find each; many (a scrub): parse the bucket once.
-      const all = wanted.length > 4 ? text.all<IdentifierMap>() : null;
-      for (const k of wanted) {
-        const v = all ? (own.call(all, k) ? all[k]! : null) : (text.member(k) as IdentifierMap[string] | null);
-        out.set(k, v === null ? [] : typeof v === 'string' ? [v] : v);
-      }
+      const all = wanted.length >= FIND_EACH_BELOW ? text.all<IdentifierMap>() : null;
+      for (const k of wanted) out.set(k, all ? idsOf(all, k) : idsIn(text.member(k) as IdentifierMap[string] | null));
     });
     return out;
   }
@@ -788,7 +793,7 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
     const groups = byBucket(ids);
     await visitBuckets(db.summaryBuckets, summaryCache, groups.keys(), BucketText.array, (b, text) => {
       const wanted = groups.get(b)!;
-      if (wanted.length > 4) {
+      if (wanted.length >= FIND_EACH_BELOW) {
         const want = new Set(wanted);
         for (const s of text.all<StoredSummary[]>()) if (want.has(s[0])) out.set(s[0], summaryOfStored(s));
       } else {
@@ -1215,25 +1220,13 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
     if (!adds.length && !removes.length) return;
     const touched = [...new Set([...adds, ...removes].map(([k]) => bucketOf(k, bits)))];
     const rows = await db.identifierBuckets.bulkGet(touched);
-    const objs = new Map<number, Record<string, string | string[]>>();
+    const objs = new Map<number, IdentifierMap>();
     touched.forEach((b, i) => objs.set(b, decodeIdentifiers(rows[i])));
-    const list = (obj: Record<string, string | string[]>, k: string) => {
-      const v = own.call(obj, k) ? obj[k]! : [];
-      return typeof v === 'string' ? [v] : v;
-    };
-    const set = (obj: Record<string, string | string[]>, k: string, ids: string[]) => {
-      if (ids.length === 0) delete obj[k];
-      else obj[k] = ids.length === 1 ? ids[0]! : ids;
-    };
     for (const [k, id] of removes) {
       const obj = objs.get(bucketOf(k, bits))!;
-      set(obj, k, list(obj, k).filter((x) => x !== id));
+      setIds(obj, k, idsOf(obj, k).filter((x) => x !== id));
     }
-    for (const [k, id] of adds) {
-      const obj = objs.get(bucketOf(k, bits))!;
-      const ids = list(obj, k);
-      if (!ids.includes(id)) set(obj, k, [...ids, id]);
-    }
+    for (const [k, id] of adds) addId(objs.get(bucketOf(k, bits))!, k, id);
     await db.identifierBuckets.bulkPut([...objs].map(([b, obj]) => identifierRow(b, obj)));
   }
 }

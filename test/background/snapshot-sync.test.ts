@@ -83,17 +83,10 @@ describe('first sync through the snapshot', () => {
   it('a worker stopped in the middle of the snapshot resumes from the page it had reached', async () => {
     const backend = serveSnapshot(new FakeBackend(), people, consents);
     backend.page('s0', { changes: [], cursor: 's0', hasMore: false });
-    const second = backend.snapshots.get('identifiers:0')!;
-    backend.snapshots.set('identifiers:0', 'network');
-    const first = makeBackground(backend);
-    await signIn(first);
+    const { first, restart } = await signInStoppedBeforeIdentifiers(backend);
     expect(await first.cache.snapshotProgress()).toMatchObject({ phase: 'identifiers', next: 0 });
-    await first.close();
 
-    backend.snapshots.set('identifiers:0', second);
-    backend.snapshotRequests = [];
-    const restarted = makeBackground(backend, { names: first.names });
-    await restarted.tick();
+    const restarted = await restart();
     expect(backend.snapshotRequests).toEqual(['identifiers:0']);
     expect(await restarted.cache.cursor()).toBe('s0');
     expect(await snapshotOf(restarted, { crmId: 'crm-4' })).toMatchObject({ customer: { id: 'c4' } });
@@ -103,18 +96,34 @@ describe('first sync through the snapshot', () => {
     const backend = serveSnapshot(new FakeBackend(), people, consents);
     backend.page('s0', { changes: [], cursor: 's0', hasMore: false });
     for (const [k, p] of backend.snapshots) backend.snapshots.set(k, { ...(p as object), build: 's0-1' });
-    const second = backend.snapshots.get('identifiers:0')!;
-    backend.snapshots.set('identifiers:0', 'network');
-    const first = makeBackground(backend);
-    await signIn(first);
+    const { restart } = await signInStoppedBeforeIdentifiers(backend);
     expect(backend.snapshotRequests).toEqual(['customers:0', 'customers:1@s0-1', 'identifiers:0@s0-1']);
-    await first.close();
 
-    backend.snapshots.set('identifiers:0', second);
-    backend.snapshotRequests = [];
-    const restarted = makeBackground(backend, { names: first.names });
-    await restarted.tick();
+    const restarted = await restart();
     expect(backend.snapshotRequests).toEqual(['identifiers:0@s0-1']);
     expect(await status(restarted)).toMatchObject({ lastError: null, counts: { customers: 4, consents: 2 } });
   });
 });
+
+/**
+ * Signs in while the identifiers page cannot be fetched, so the first sync stops after the
+ * customer pages. `restart` serves that page again and starts a new worker on the same databases,
+ * as after the service worker was stopped; its snapshot requests are recorded afresh.
+ */
+async function signInStoppedBeforeIdentifiers(backend: FakeBackend) {
+  const identifiers = backend.snapshots.get('identifiers:0')!;
+  backend.snapshots.set('identifiers:0', 'network');
+  const first = makeBackground(backend);
+  await signIn(first);
+  return {
+    first,
+    async restart() {
+      await first.close();
+      backend.snapshots.set('identifiers:0', identifiers);
+      backend.snapshotRequests = [];
+      const restarted = makeBackground(backend, { names: first.names });
+      await restarted.tick();
+      return restarted;
+    },
+  };
+}

@@ -2,10 +2,10 @@
 // served from disk through GET /api/sync/snapshot with the same content as live pages at that
 // state, and live pages whenever a build cannot answer. Builds use small pages (maxRows 200 /
 // 1000) so a few thousand customers give several pages and the file stays quick.
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PullResponse, SnapshotCustomersPage, SnapshotIdentifiersPage, type Change, type ImportRow } from '../../lib/api';
 import { createApp } from '../../server/app';
 import { hashPassword } from '../../server/crypto';
@@ -240,6 +240,22 @@ describe('prebuilt first-sync snapshot', () => {
     const fresh = w.serving(); // a server that has not seen the build complete
     expect('build' in (await w.page({ phase: 'customers' }, fresh.app)).json).toBe(false);
     expect('build' in (await w.page({ phase: 'customers', build: m.id }, fresh.app)).json).toBe(false);
+  });
+
+  it('never serves a page file cut short (a crash before the disk had it all): the rep gets a live page', async () => {
+    const w = await world({ customers: 300 });
+    const m = w.build();
+    const second = m.pages[1]!;
+    const file = join(w.dir, m.id, `${second.phase}-${second.from}.json`);
+    truncateSync(file, second.bytes - 10);
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const r = await w.page({ phase: second.phase, from: second.from, bits: m.bits, build: m.id });
+      expect('build' in r.json).toBe(false);
+      expect(errors.mock.calls.join('\n')).toMatch(/has \d+ bytes, the manifest says/);
+    } finally {
+      errors.mockRestore();
+    }
   });
 
   it('refuses a malformed build id with 400', async () => {
