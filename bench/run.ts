@@ -16,7 +16,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { gzipSync } from 'node:zlib';
+import { gzipSync, inflateRawSync } from 'node:zlib';
 import { uuidv7 } from 'uuidv7';
 import type { Frame, Page } from '@playwright/test';
 import { openSqliteStore } from '../server/db';
@@ -133,22 +133,25 @@ async function backendPull(url: string) {
   return changes;
 }
 
-/** Serves the whole first-sync snapshot (both phases) over HTTP, as an extension's first sync asks for it. */
+/** Serves the whole first-sync snapshot (both phases) over HTTP, as an extension's first sync asks for it (deflated). */
 async function backendSnapshot(url: string) {
   const token = await signIn(url, 'rep@demo.test');
   let customers = 0;
   let keys = 0;
   let bytes = 0;
+  let sent = 0;
   const t = performance.now();
   for (const phase of ['customers', 'identifiers'] as const) {
     let bits: number | null = null;
     let from = 0;
     for (;;) {
-      const q = new URLSearchParams({ phase, from: String(from) });
+      const q = new URLSearchParams({ phase, from: String(from), encoding: 'deflate' });
       if (bits !== null) q.set('bits', String(bits));
       const res = await fetch(`${url}/api/sync/snapshot?${q}`, { headers: { authorization: `Bearer ${token}` } });
       if (!res.ok) throw new Error(`snapshot: ${res.status} ${await res.text()}`);
-      const text = await res.text();
+      const body = Buffer.from(await res.arrayBuffer());
+      sent += body.length;
+      const text = inflateRawSync(body).toString('utf8');
       bytes += text.length;
       const page = JSON.parse(text) as { bits: number; to: number; done: boolean; buckets: { customers?: unknown[]; keys?: unknown[] }[] };
       for (const b of page.buckets) {
@@ -161,7 +164,7 @@ async function backendSnapshot(url: string) {
     }
   }
   const s = (performance.now() - t) / 1000;
-  log(`backend snapshot: ${customers} customers, ${keys} identifier keys, ${(bytes / 1e6).toFixed(0)} MB in ${s.toFixed(1)} s`);
+  log(`backend snapshot: ${customers} customers, ${keys} identifier keys, ${(bytes / 1e6).toFixed(0)} MB of JSON (${(sent / 1e6).toFixed(0)} MB sent deflated) in ${s.toFixed(1)} s`);
   emit('backend_snapshot', customers / s, 'customers/s', null);
 }
 

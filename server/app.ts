@@ -6,12 +6,15 @@ import type { Context, MiddlewareHandler, TypedResponse } from 'hono';
 import type { JSONParsed } from 'hono/utils/types';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
+import { promisify } from 'node:util';
+import { deflateRaw, inflateRaw } from 'node:zlib';
 import {
   ApiError,
   AuditPushRequest,
   AuditPushResponse,
   AuditQuery,
   AuditQueryResponse,
+  DEFLATED_JSON,
   HealthResponse,
   ImportResponse,
   ImportRow,
@@ -142,6 +145,25 @@ function parseImportBody(
     };
   }
   return { ok: true, rows };
+}
+
+const deflateRawAsync = promisify(deflateRaw);
+const inflateRawAsync = promisify(inflateRaw);
+
+/**
+ * A snapshot page as the request asked for it (SnapshotQuery.encoding): its JSON compressed with
+ * raw DEFLATE, or plain. A prebuilt page is stored compressed; a live one is rendered plain. zlib
+ * runs on libuv's thread pool, so the event loop goes on meanwhile.
+ */
+async function snapshotAnswer<T>(
+  c: Context,
+  deflate: boolean,
+  page: { json: Uint8Array } | { deflated: Uint8Array },
+): Promise<TypedResponse<JSONParsed<T>, 200, 'json'>> {
+  if (!deflate) return jsonText<T>(c, ('json' in page ? page.json : await inflateRawAsync(page.deflated)) as Uint8Array<ArrayBuffer>);
+  // Level 1 for a live page: ~20 ms for 6 MB, ~11x smaller.
+  const bytes = 'deflated' in page ? page.deflated : await deflateRawAsync(page.json, { level: 1 });
+  return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { 'content-type': DEFLATED_JSON }) as unknown as TypedResponse<JSONParsed<T>, 200, 'json'>;
 }
 
 /**
@@ -378,8 +400,11 @@ export function createApp({ db, now = () => new Date(), snapshots }: AppOptions)
       },
       responses: {
         200: {
-          description: 'One page of whole buckets.',
-          content: { 'application/json': { schema: z.union([SnapshotCustomersPage, SnapshotIdentifiersPage]) } },
+          description: `One page of whole buckets: as JSON, or with \`encoding=deflate\` that JSON compressed with raw DEFLATE (${DEFLATED_JSON}).`,
+          content: {
+            'application/json': { schema: z.union([SnapshotCustomersPage, SnapshotIdentifiersPage]) },
+            [DEFLATED_JSON]: { schema: z.string().describe('The page\'s JSON (as application/json), compressed with raw DEFLATE (RFC 1951).') },
+          },
         },
         400: jsonError('Invalid phase, bits, from, maxRows or build id, or `from` past the end of the layout.'),
         401: E[401],
@@ -387,15 +412,18 @@ export function createApp({ db, now = () => new Date(), snapshots }: AppOptions)
     }),
     async (c) => {
       const q = c.req.valid('query');
+      const deflate = q.encoding === 'deflate';
       // A prebuilt page is the same bytes for every rep: sent from disk, no database work.
       const built = await snapshots?.pageFile(q);
-      if (built) return jsonText<SnapshotCustomersPage | SnapshotIdentifiersPage>(c, built);
+      if (built) return snapshotAnswer<SnapshotCustomersPage | SnapshotIdentifiersPage>(c, deflate, { deflated: built });
+      let json: Uint8Array;
       try {
-        return jsonText<SnapshotCustomersPage | SnapshotIdentifiersPage>(c, await db.snapshot(q));
+        json = await db.snapshot(q);
       } catch (e) {
         if (e instanceof SnapshotRangeError) return c.json(err('invalid_query', e.message, [{ path: 'from', message: e.message }]), 400);
         throw e;
       }
+      return snapshotAnswer<SnapshotCustomersPage | SnapshotIdentifiersPage>(c, deflate, { json });
     },
   );
 

@@ -2,11 +2,13 @@
 // the contract's zod schemas; failures come back as values, never thrown, and say which kind:
 // the network (no answer), 401 (signed out: nothing is cleared here, the caller decides),
 // another HTTP error, or an answer that does not match the contract.
+import { inflateSync } from 'fflate';
 import type { z } from 'zod';
 import {
   ApiError,
   AuditPushResponse,
   AuditQueryResponse,
+  DEFLATED_JSON,
   LookupResponse,
   PullResponse,
   SignInResponse,
@@ -73,6 +75,33 @@ export function describeZodError(error: z.ZodError, max = 3): string {
   return parts.join('; ') + more;
 }
 
+/** Past any real page (~6 MB of JSON) and within what a worker can hold: a bigger one is refused. */
+export const MAX_INFLATED_PAGE_BYTES = 256 * 1024 * 1024;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+// One output buffer for every answer, grown by doubling when an answer fills it: inflating into a
+// buffer that fflate grows itself (or in steps) copied each page several times, and made inflating
+// the first sync's pages cost more than reading them.
+let inflated = new Uint8Array(16 * 1024 * 1024);
+
+/** The JSON text of a DEFLATED_JSON answer, or what is wrong with it. */
+export function inflateJson(deflated: Uint8Array, max = MAX_INFLATED_PAGE_BYTES): string | { problem: string } {
+  if (deflated.length === 0) return { problem: 'the compressed answer ends early' };
+  try {
+    for (;;) {
+      const room = Math.min(inflated.length, max + 1);
+      // Given a buffer, fflate writes what fits and stops there: an answer that fills it may be cut.
+      const out = inflateSync(deflated, { out: inflated.subarray(0, room) });
+      if (out.length < room) return utf8.decode(out);
+      if (room > max) return { problem: `the answer inflates to more than ${max} bytes` };
+      inflated = new Uint8Array(Math.min(inflated.length * 2, max + 1));
+    }
+  } catch (err) {
+    // fflate's error code 0: the input stopped in the middle of the stream.
+    if ((err as { code?: unknown }).code === 0) return { problem: 'the compressed answer ends early' };
+    return { problem: `the compressed answer is not valid DEFLATE data of UTF-8 text (${errorText(err)})` };
+  }
+}
+
 export function createBackendClient(opts: BackendOptions): BackendClient {
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const timings: BackendTimings = { network: 0, parse: 0, validate: 0 };
@@ -97,19 +126,26 @@ export function createBackendClient(opts: BackendOptions): BackendClient {
     opts.onReachability?.(res.status < 500);
 
     let text: string;
+    let deflated: Uint8Array | null = null;
     try {
-      text = await res.text();
+      if (res.headers.get('content-type')?.startsWith(DEFLATED_JSON)) deflated = new Uint8Array(await res.arrayBuffer());
+      else text = await res.text();
     } catch (err) {
       return { ok: false, kind: 'network', message: `Connection lost while reading the answer: ${errorText(err)}` };
     }
     // Bytes of the answer, for the quarantine record; only counted when it is kept.
-    const rawSize = () => new TextEncoder().encode(text).length;
+    const rawSize = () => deflated?.length ?? new TextEncoder().encode(text).length;
     const read = performance.now();
     timings.network += read - started;
+    if (deflated) {
+      const inflated = inflateJson(deflated);
+      if (typeof inflated !== 'string') return { ok: false, kind: 'invalid_response', status: res.status, rawSize: rawSize(), message: inflated.problem };
+      text = inflated;
+    }
     let body: unknown = undefined;
     let bodyIsJson = false;
     try {
-      body = text === '' ? undefined : JSON.parse(text);
+      body = text! === '' ? undefined : JSON.parse(text!);
       bodyIsJson = body !== undefined;
     } catch {
       // not JSON; handled below
@@ -155,7 +191,8 @@ export function createBackendClient(opts: BackendOptions): BackendClient {
       return request(url(ep.backendUrl, `/api/customers/lookup?${q}`), { method: 'GET', headers: auth(ep) }, LookupResponse, signal);
     },
     snapshot(ep, { phase, bits, from, build }, signal) {
-      const q = new URLSearchParams({ phase, from: String(from), maxRows: String(SNAPSHOT_PAGE_ROWS[phase]) });
+      // deflate: ~12x fewer bytes through the browser's fetch, which is the slow part here (DEFLATED_JSON).
+      const q = new URLSearchParams({ phase, from: String(from), maxRows: String(SNAPSHOT_PAGE_ROWS[phase]), encoding: 'deflate' });
       if (bits !== null) q.set('bits', String(bits));
       if (build) q.set('build', build);
       const schema = phase === 'customers' ? SnapshotCustomersPage : SnapshotIdentifiersPage;

@@ -1,5 +1,7 @@
 // A fake backend (served through a fake `fetch`) and small factories for background tests.
+import { deflateRawSync } from 'node:zlib';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
+import { DEFLATED_JSON } from '@/lib/api';
 import type { AuditEvent, ConsentInput, CustomerInput, User } from '@/lib/schemas';
 import { customerKeys } from '@/lib/buckets';
 import { createBackground, type BackgroundDeps, type IncomingPort } from '@/entrypoints/background/app';
@@ -52,8 +54,12 @@ export class FakeBackend {
   lookup: 'up' | 'down' | { status: number; body: unknown } = 'up';
   /** The keys of each lookup, in order of arrival. */
   lookupRequests: string[][] = [];
-  /** First-sync snapshot pages by "phase:from"; none set: the route answers 404 (no snapshots). */
-  snapshots = new Map<string, Served | Record<string, unknown>>();
+  /**
+   * First-sync snapshot pages by "phase:from"; none set: the route answers 404 (no snapshots).
+   * Sent deflated when asked (encoding=deflate), as the real backend does; `{ deflated }`: these
+   * bytes as the deflated answer.
+   */
+  snapshots = new Map<string, Served | Record<string, unknown> | { deflated: Uint8Array }>();
   snapshotRequests: string[] = [];
   audit: 'up' | 'down' | 'unauthorized' = 'up';
   /** ids the backend refuses to acknowledge (neither accepted nor duplicate) */
@@ -103,6 +109,9 @@ export class FakeBackend {
       if (served === 'network') throw new TypeError('Failed to fetch');
       if (!served) return json(500, { error: 'no_page', message: `no snapshot page ${key}` });
       if ('status' in served && typeof served.status === 'number') return json(served.status, served.body);
+      const deflated = (bytes: Uint8Array) => new Response(bytes as Uint8Array<ArrayBuffer>, { status: 200, headers: { 'content-type': DEFLATED_JSON } });
+      if ('deflated' in served && served.deflated instanceof Uint8Array) return deflated(served.deflated);
+      if (url.searchParams.get('encoding') === 'deflate') return deflated(deflateRawSync(JSON.stringify(served)));
       return json(200, served);
     }
     if (url.pathname === '/api/customers/lookup') {

@@ -1,10 +1,12 @@
 // The first sync through the snapshot (lib/api.ts): customer buckets, then identifier buckets,
 // then the change feed after the first page's cursor; bad pages quarantined; a stopped worker
 // resumes where it was.
+import { deflateRawSync } from 'node:zlib';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { bucketOf, customerKeys } from '@/lib/buckets';
 import { Customer, Consent, type CustomerInput, type ConsentInput } from '@/lib/schemas';
+import { inflateJson } from '@/entrypoints/background/backend';
 import { FakeBackend, consent, customer, makeBackground, openedRecord, signIn, status, up } from './helpers';
 
 const BITS = 1; // two buckets of each kind
@@ -80,6 +82,27 @@ describe('first sync through the snapshot', () => {
     expect(await status(bg)).toMatchObject({ quarantined: 0, lastError: null, counts: { customers: 4, consents: 2 } });
   });
 
+  it('quarantines a deflated page that does not inflate (cut short, or not DEFLATE at all) and resumes there', async () => {
+    const backend = serveSnapshot(new FakeBackend(), people, consents);
+    backend.page('s0', { changes: [], cursor: 's0', hasMore: false });
+    const good = backend.snapshots.get('customers:1')!;
+    const whole = deflateRawSync(JSON.stringify(good));
+    for (const [bytes, problem] of [
+      [whole.subarray(0, whole.length - 20), /ends early|not valid DEFLATE/],
+      [new TextEncoder().encode(JSON.stringify(good)), /not valid DEFLATE/],
+    ] as const) {
+      fakeBrowser.reset();
+      backend.snapshots.set('customers:1', { deflated: bytes });
+      const bg = makeBackground(backend);
+      await signIn(bg);
+      const s = await status(bg);
+      expect(s.lastError).toMatch(/snapshot page \(customers from bucket 1\).*quarantined/);
+      expect((await bg.store.quarantine.toArray()).at(-1)).toMatchObject({ error: expect.stringMatching(problem), rawSize: bytes.length });
+      expect(s.counts).toMatchObject({ customers: people.filter((p) => bucketOf(p.id, BITS) === 0).length });
+      expect(await bg.cache.snapshotProgress()).toMatchObject({ phase: 'customers', next: 1 });
+    }
+  });
+
   it('a worker stopped in the middle of the snapshot resumes from the page it had reached', async () => {
     const backend = serveSnapshot(new FakeBackend(), people, consents);
     backend.page('s0', { changes: [], cursor: 's0', hasMore: false });
@@ -127,3 +150,27 @@ async function signInStoppedBeforeIdentifiers(backend: FakeBackend) {
     },
   };
 }
+
+describe('a deflated answer (lib/api.ts DEFLATED_JSON)', () => {
+  const json = JSON.stringify({ phase: 'customers', note: 'é ✓'.repeat(1000) });
+
+  it('inflates to the JSON text it was made from, whatever the compression level', () => {
+    for (const level of [1, 6, 9] as const) expect(inflateJson(deflateRawSync(json, { level }))).toBe(json);
+  });
+
+  it('refuses an answer that inflates past the limit (a decompression bomb), a cut one and one that is not UTF-8', () => {
+    const bomb = deflateRawSync(Buffer.alloc(10_000_000, 32));
+    expect(bomb.length).toBeLessThan(20_000);
+    expect(inflateJson(bomb, 1_000_000)).toEqual({ problem: 'the answer inflates to more than 1000000 bytes' });
+    expect(inflateJson(deflateRawSync(json).subarray(0, 50))).toEqual({ problem: 'the compressed answer ends early' });
+    expect(inflateJson(new Uint8Array(0))).toEqual({ problem: 'the compressed answer ends early' });
+    expect(inflateJson(deflateRawSync(Buffer.from([0x7b, 0xff, 0x7d])))).toMatchObject({ problem: expect.stringMatching(/not valid DEFLATE data of UTF-8/) });
+  });
+
+  it('inflates an answer bigger than the buffer it had (the buffer grows), and answers after it alike', () => {
+    const big = JSON.stringify({ rows: Array.from({ length: 400_000 }, (_, i) => `row ${i} ${'x'.repeat(40)}`) });
+    expect(big.length).toBeGreaterThan(16 * 1024 * 1024);
+    expect(inflateJson(deflateRawSync(big, { level: 1 }))).toBe(big);
+    expect(inflateJson(deflateRawSync('{"small":true}'))).toBe('{"small":true}');
+  });
+});

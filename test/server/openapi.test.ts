@@ -55,7 +55,7 @@ describe('OpenAPI document', () => {
     expect(pull.security).toEqual([{ bearer: [] }]);
     expect(pull.parameters.map((p) => p.name).sort()).toEqual(['cursor', 'entities', 'limit']);
     const snapshot = doc.paths['/api/sync/snapshot']!.get as { description: string; parameters: { name: string; description?: string }[] };
-    expect(snapshot.parameters.map((p) => p.name).sort()).toEqual(['bits', 'build', 'from', 'maxRows', 'phase']);
+    expect(snapshot.parameters.map((p) => p.name).sort()).toEqual(['bits', 'build', 'encoding', 'from', 'maxRows', 'phase']);
     expect(snapshot.parameters.find((p) => p.name === 'build')!.description).toMatch(/first page/);
     expect(snapshot.description).toMatch(/Prebuilt snapshots/);
   });

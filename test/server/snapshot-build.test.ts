@@ -2,11 +2,12 @@
 // served from disk through GET /api/sync/snapshot with the same content as live pages at that
 // state, and live pages whenever a build cannot answer. Builds use small pages (maxRows 200 /
 // 1000) so a few thousand customers give several pages and the file stays quick.
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, truncateSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inflateRawSync } from 'node:zlib';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { PullResponse, SnapshotCustomersPage, SnapshotIdentifiersPage, type Change, type ImportRow } from '../../lib/api';
+import { DEFLATED_JSON, PullResponse, SnapshotCustomersPage, SnapshotIdentifiersPage, type Change, type ImportRow } from '../../lib/api';
 import { createApp } from '../../server/app';
 import { hashPassword } from '../../server/crypto';
 import { decodeCursor, openSqliteStore, type SqliteStore } from '../../server/db';
@@ -54,27 +55,34 @@ async function world({ customers = 1200, demo = false } = {}) {
 
   async function get(path: string, via: { request: typeof app.request } = app) {
     const res = await via.request(path, { headers: { authorization: `Bearer ${token}` } });
-    const text = await res.text();
-    return { status: res.status, text, json: JSON.parse(text) as any, type: res.headers.get('content-type') };
+    const type = res.headers.get('content-type');
+    // A deflated page is read as the extension reads it: inflated to the JSON text.
+    const text = type === DEFLATED_JSON ? inflateRawSync(await res.arrayBuffer()).toString('utf8') : await res.text();
+    return { status: res.status, text, json: JSON.parse(text) as any, type };
   }
+  type Encoding = 'json' | 'deflate' | undefined;
   /** One snapshot page; `via` defaults to the app that serves builds. */
-  async function page(q: { phase: 'customers' | 'identifiers'; from?: number; bits?: number; maxRows?: number; build?: string }, via?: { request: typeof app.request }) {
+  async function page(
+    q: { phase: 'customers' | 'identifiers'; from?: number; bits?: number; maxRows?: number; build?: string; encoding?: Encoding },
+    via?: { request: typeof app.request },
+  ) {
     const p = new URLSearchParams({ phase: q.phase, from: String(q.from ?? 0), maxRows: String(q.maxRows ?? ROWS[q.phase]) });
     if (q.bits !== undefined) p.set('bits', String(q.bits));
     if (q.build !== undefined) p.set('build', q.build);
+    if (q.encoding !== undefined) p.set('encoding', q.encoding);
     const r = await get(`/api/sync/snapshot?${p}`, via);
     expect(r.status, r.text.slice(0, 300)).toBe(200);
-    expect(r.type).toMatch(/^application\/json/);
+    expect(r.type).toBe(q.encoding === 'deflate' ? DEFLATED_JSON : 'application/json');
     return r;
   }
   /** A whole snapshot as the extension reads it: customers from 0 without bits, then on by `to`, then identifiers. */
-  async function snapshot(opts: { build?: string; via?: { request: typeof app.request } } = {}) {
+  async function snapshot(opts: { build?: string; via?: { request: typeof app.request }; encoding?: Encoding } = {}) {
     const pages: { text: string; page: SnapshotCustomersPage | SnapshotIdentifiersPage }[] = [];
     let bits: number | undefined;
     let build = opts.build;
     for (const phase of ['customers', 'identifiers'] as const) {
       for (let from = 0; ; ) {
-        const r = await page({ phase, from, bits, build }, opts.via);
+        const r = await page({ phase, from, bits, build, encoding: opts.encoding }, opts.via);
         const parsed = phase === 'customers' ? SnapshotCustomersPage.parse(r.json) : SnapshotIdentifiersPage.parse(r.json);
         expect(parsed.from).toBe(from);
         bits = parsed.bits;
@@ -122,8 +130,12 @@ describe('prebuilt first-sync snapshot', () => {
     expect(m.seq).toBe(w.store.feedHead());
     expect(m.maxRows).toEqual(ROWS);
 
-    const built = await w.snapshot();
+    // Stored deflated, and sent so to the extension (encoding=deflate) or inflated to plain JSON.
+    const built = await w.snapshot({ encoding: 'deflate' });
+    expect((await w.snapshot()).map((p) => p.text)).toEqual(built.map((p) => p.text));
+    expect(m.bytes).toBeLessThan(m.jsonBytes / 4);
     const live = await w.snapshot({ via: w.liveApp });
+    expect((await w.snapshot({ via: w.liveApp, encoding: 'deflate' })).map((p) => p.text)).toEqual(live.map((p) => p.text));
     expect(built.length).toBe(m.pages.length);
     expect(built.filter((p) => p.page.phase === 'customers').length).toBeGreaterThan(3);
     expect(built.filter((p) => p.page.phase === 'identifiers').length).toBeGreaterThan(3);
@@ -246,7 +258,7 @@ describe('prebuilt first-sync snapshot', () => {
     const w = await world({ customers: 300 });
     const m = w.build();
     const second = m.pages[1]!;
-    const file = join(w.dir, m.id, `${second.phase}-${second.from}.json`);
+    const file = join(w.dir, m.id, `${second.phase}-${second.from}.json.deflate`);
     truncateSync(file, second.bytes - 10);
     const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
     try {
@@ -256,6 +268,17 @@ describe('prebuilt first-sync snapshot', () => {
     } finally {
       errors.mockRestore();
     }
+  });
+
+  it('never serves a build from before pages were stored deflated (plain JSON files): the rep gets a live page', async () => {
+    const w = await world({ customers: 300 });
+    const m = w.build();
+    const file = join(w.dir, m.id, 'manifest.json');
+    const { encoding: _e, jsonBytes: _j, ...old } = JSON.parse(readFileSync(file, 'utf8'));
+    writeFileSync(file, JSON.stringify({ ...old, pages: old.pages.map(({ jsonBytes: _p, ...p }: { jsonBytes: number }) => p) }));
+    const fresh = w.serving();
+    expect(completeBuilds(w.dir)).toEqual([]);
+    expect('build' in (await w.page({ phase: 'customers' }, fresh.app)).json).toBe(false);
   });
 
   it('refuses a malformed build id with 400', async () => {
