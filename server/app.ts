@@ -403,7 +403,7 @@ export function createApp({ db, now = () => new Date(), snapshots }: AppOptions)
           description: `One page of whole buckets: as JSON, or with \`encoding=deflate\` that JSON compressed with raw DEFLATE (${DEFLATED_JSON}).`,
           content: {
             'application/json': { schema: z.union([SnapshotCustomersPage, SnapshotIdentifiersPage]) },
-            [DEFLATED_JSON]: { schema: z.string().describe('The page\'s JSON (as application/json), compressed with raw DEFLATE (RFC 1951).') },
+            [DEFLATED_JSON]: { schema: z.string().openapi({ format: 'binary', description: 'The page\'s JSON (as application/json), compressed with raw DEFLATE (RFC 1951).' }) },
           },
         },
         400: jsonError('Invalid phase, bits, from, maxRows or build id, or `from` past the end of the layout.'),

@@ -15,6 +15,7 @@
 // (from the same build or live) is at least as new, and versions decide.
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { Worker } from 'node:worker_threads';
@@ -34,6 +35,8 @@ export const SNAPSHOT_MAX_AGE_MS = 24 * 3600_000;
 export const SNAPSHOT_MAX_LAG = 250_000;
 /** How often a running server checks whether its newest build went stale. */
 export const SNAPSHOT_CHECK_EVERY_MS = 10 * 60_000;
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 /** Where a file database's builds live unless told otherwise: beside it. */
 export const defaultSnapshotDir = (dbPath: string) => `${dbPath}.snapshots`;
@@ -62,6 +65,8 @@ const SnapshotManifest = z.object({
       to: z.number().int(),
       bytes: z.number().int(), // of the file
       jsonBytes: z.number().int(),
+      // of the file: raw DEFLATE has no checksum of its own, and a damaged page could still inflate
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
     }),
   ),
 });
@@ -101,7 +106,7 @@ export function buildSnapshot(dbPath: string, dir: string, opts: BuildOptions = 
           // Level 6: ~40 ms a page more than level 1 (once per build) for ~25% fewer bytes (every rep).
           const file = deflateRawSync(p.json, { level: 6 });
           writeFileSync(join(buildDir, pageFileName(phase, from)), file);
-          const page = { phase, from, to: p.to, bytes: file.length, jsonBytes: p.json.length };
+          const page = { phase, from, to: p.to, bytes: file.length, jsonBytes: p.json.length, sha256: sha256(file) };
           pages.push(page);
           opts.onPage?.(page);
           if (p.done) break;
@@ -259,9 +264,9 @@ export class SnapshotBuilds {
   private readonly dir: string;
   private readonly maxRows: Readonly<PageRows>;
   private readonly o: Required<Omit<SnapshotBuildsOptions, 'maxRows' | 'dir'>>;
-  /** Complete builds never change: their manifests and page sizes (file name -> bytes) are read once. */
+  /** Complete builds never change: their manifests and pages (by file name) are read once. */
   private readonly manifests = new Map<string, SnapshotManifest>();
-  private readonly pageBytes = new Map<string, Map<string, number>>();
+  private readonly pageFiles = new Map<string, Map<string, SnapshotManifest['pages'][number]>>();
   private running: Promise<SnapshotManifest> | null = null;
   private worker: Worker | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
@@ -330,17 +335,21 @@ export class SnapshotBuilds {
       m = q.phase === 'customers' && q.from === 0 ? this.usable() : null;
     }
     if (!m || (q.bits !== undefined && q.bits !== m.bits) || q.maxRows !== m.maxRows[q.phase]) return null;
-    let sizes = this.pageBytes.get(m.id);
-    if (!sizes) this.pageBytes.set(m.id, (sizes = new Map(m.pages.map((p) => [pageFileName(p.phase, p.from), p.bytes]))));
+    let pages = this.pageFiles.get(m.id);
+    if (!pages) this.pageFiles.set(m.id, (pages = new Map(m.pages.map((p) => [pageFileName(p.phase, p.from), p]))));
     const name = pageFileName(q.phase, q.from);
-    const expected = sizes.get(name);
+    const expected = pages.get(name);
     if (expected === undefined) return null;
     try {
       // A Buffer is a Uint8Array; a whole file read has its own ArrayBuffer (no copy needed).
       const bytes = (await readFile(join(this.dir, m.id, name))) as Uint8Array<ArrayBuffer>;
-      if (bytes.length === expected) return bytes;
-      // Cut short (a crash before the disk had it all): never served; the live page serves the rep.
-      console.error(`[cpni-backend] snapshot build ${m.id}: ${name} has ${bytes.length} bytes, the manifest says ${expected}; serving live pages`);
+      // Cut short (a crash before the disk had it all) or damaged: never served (every rep on the
+      // build would get the same bad page again); the live page serves the rep.
+      if (bytes.length !== expected.bytes) {
+        console.error(`[cpni-backend] snapshot build ${m.id}: ${name} has ${bytes.length} bytes, the manifest says ${expected.bytes}; serving live pages`);
+      } else if (sha256(bytes) !== expected.sha256) {
+        console.error(`[cpni-backend] snapshot build ${m.id}: ${name} does not match its SHA-256 in the manifest; serving live pages`);
+      } else return bytes;
     } catch (e) {
       // Deleted meanwhile (an old build cleaned up): the live page serves the rep as well.
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') console.error(`[cpni-backend] snapshot build ${m.id}: ${(e as Error).message}`);
@@ -351,7 +360,7 @@ export class SnapshotBuilds {
 
   private forget(id: string) {
     this.manifests.delete(id);
-    this.pageBytes.delete(id);
+    this.pageFiles.delete(id);
   }
 
   /** Builds now in the background unless a build is already running (then: that one). */

@@ -2,7 +2,7 @@
 // the contract's zod schemas; failures come back as values, never thrown, and say which kind:
 // the network (no answer), 401 (signed out: nothing is cleared here, the caller decides),
 // another HTTP error, or an answer that does not match the contract.
-import { inflateSync } from 'fflate';
+import { Inflate, inflateSync } from 'fflate';
 import type { z } from 'zod';
 import {
   ApiError,
@@ -78,28 +78,55 @@ export function describeZodError(error: z.ZodError, max = 3): string {
 /** Past any real page (~6 MB of JSON) and within what a worker can hold: a bigger one is refused. */
 export const MAX_INFLATED_PAGE_BYTES = 256 * 1024 * 1024;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
-// One output buffer for every answer, grown by doubling when an answer fills it: inflating into a
-// buffer that fflate grows itself (or in steps) copied each page several times, and made inflating
-// the first sync's pages cost more than reading them.
-let inflated = new Uint8Array(16 * 1024 * 1024);
+// Every answer that fits is inflated into this one buffer in one call: inflating in steps, or into
+// a buffer fflate grows itself, copied each page several times and made inflating the first
+// sync's pages cost more than reading them. Pages are ~6 MB of JSON.
+const inflated = new Uint8Array(16 * 1024 * 1024);
+const STEP = 64 * 1024; // input bytes per step for a bigger answer, so its size is checked as it grows
 
 /** The JSON text of a DEFLATED_JSON answer, or what is wrong with it. */
 export function inflateJson(deflated: Uint8Array, max = MAX_INFLATED_PAGE_BYTES): string | { problem: string } {
   if (deflated.length === 0) return { problem: 'the compressed answer ends early' };
   try {
-    for (;;) {
-      const room = Math.min(inflated.length, max + 1);
-      // Given a buffer, fflate writes what fits and stops there: an answer that fills it may be cut.
-      const out = inflateSync(deflated, { out: inflated.subarray(0, room) });
-      if (out.length < room) return utf8.decode(out);
-      if (room > max) return { problem: `the answer inflates to more than ${max} bytes` };
-      inflated = new Uint8Array(Math.min(inflated.length * 2, max + 1));
+    try {
+      // Given a buffer, fflate writes what fits and drops the rest (or throws a RangeError on a
+      // stored block that does not fit): only an answer that leaves room is known to be whole.
+      const out = inflateSync(deflated, { out: inflated.subarray(0, Math.min(inflated.length, max + 1)) });
+      if (out.length <= Math.min(inflated.length - 1, max)) return utf8.decode(out);
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err;
     }
+    return utf8.decode(inflateInSteps(deflated, max));
   } catch (err) {
+    if (err instanceof TooBig) return { problem: err.message };
     // fflate's error code 0: the input stopped in the middle of the stream.
     if ((err as { code?: unknown }).code === 0) return { problem: 'the compressed answer ends early' };
     return { problem: `the compressed answer is not valid DEFLATE data of UTF-8 text (${errorText(err)})` };
   }
+}
+
+class TooBig extends Error {}
+
+/** An answer bigger than the buffer: inflated a step at a time, refused as soon as it passes `max`. */
+function inflateInSteps(deflated: Uint8Array, max: number): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  let ended = false;
+  const stream = new Inflate((chunk, final) => {
+    size += chunk.length;
+    if (size > max) throw new TooBig(`the answer inflates to more than ${max} bytes`);
+    parts.push(chunk);
+    ended = final;
+  });
+  for (let i = 0; i < deflated.length; i += STEP) stream.push(deflated.subarray(i, i + STEP), i + STEP >= deflated.length);
+  if (!ended) throw Object.assign(new Error('unexpected EOF'), { code: 0 });
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  return all;
 }
 
 export function createBackendClient(opts: BackendOptions): BackendClient {
@@ -125,7 +152,7 @@ export function createBackendClient(opts: BackendOptions): BackendClient {
     }
     opts.onReachability?.(res.status < 500);
 
-    let text: string;
+    let text = '';
     let deflated: Uint8Array | null = null;
     try {
       if (res.headers.get('content-type')?.startsWith(DEFLATED_JSON)) deflated = new Uint8Array(await res.arrayBuffer());
@@ -137,7 +164,7 @@ export function createBackendClient(opts: BackendOptions): BackendClient {
     const rawSize = () => deflated?.length ?? new TextEncoder().encode(text).length;
     const read = performance.now();
     timings.network += read - started;
-    if (deflated) {
+    if (deflated && res.ok) {
       const inflated = inflateJson(deflated);
       if (typeof inflated !== 'string') return { ok: false, kind: 'invalid_response', status: res.status, rawSize: rawSize(), message: inflated.problem };
       text = inflated;
@@ -145,7 +172,7 @@ export function createBackendClient(opts: BackendOptions): BackendClient {
     let body: unknown = undefined;
     let bodyIsJson = false;
     try {
-      body = text! === '' ? undefined : JSON.parse(text!);
+      body = text === '' ? undefined : JSON.parse(text);
       bodyIsJson = body !== undefined;
     } catch {
       // not JSON; handled below
@@ -171,7 +198,7 @@ export function createBackendClient(opts: BackendOptions): BackendClient {
   }
 
   const url = (backendUrl: string, path: string) => backendUrl.replace(/\/+$/, '') + path;
-  const auth = (ep: Endpoint) => ({ authorization: `Bearer ${ep.token}`, accept: 'application/json' });
+  const auth = (ep: Endpoint, accept = 'application/json') => ({ authorization: `Bearer ${ep.token}`, accept });
   const json = { 'content-type': 'application/json', accept: 'application/json' };
 
   return {
@@ -196,7 +223,7 @@ export function createBackendClient(opts: BackendOptions): BackendClient {
       if (bits !== null) q.set('bits', String(bits));
       if (build) q.set('build', build);
       const schema = phase === 'customers' ? SnapshotCustomersPage : SnapshotIdentifiersPage;
-      return request(url(ep.backendUrl, `/api/sync/snapshot?${q}`), { method: 'GET', headers: auth(ep) }, schema, signal);
+      return request(url(ep.backendUrl, `/api/sync/snapshot?${q}`), { method: 'GET', headers: auth(ep, `${DEFLATED_JSON}, application/json`) }, schema, signal);
     },
     pushAudit(ep, events) {
       return request(

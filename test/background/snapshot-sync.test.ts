@@ -167,10 +167,13 @@ describe('a deflated answer (lib/api.ts DEFLATED_JSON)', () => {
     expect(inflateJson(deflateRawSync(Buffer.from([0x7b, 0xff, 0x7d])))).toMatchObject({ problem: expect.stringMatching(/not valid DEFLATE data of UTF-8/) });
   });
 
-  it('inflates an answer bigger than the buffer it had (the buffer grows), and answers after it alike', () => {
+  it('inflates an answer bigger than its 16 MB buffer, compressed or stored (level 0), and answers after it alike', () => {
     const big = JSON.stringify({ rows: Array.from({ length: 400_000 }, (_, i) => `row ${i} ${'x'.repeat(40)}`) });
     expect(big.length).toBeGreaterThan(16 * 1024 * 1024);
-    expect(inflateJson(deflateRawSync(big, { level: 1 }))).toBe(big);
-    expect(inflateJson(deflateRawSync('{"small":true}'))).toBe('{"small":true}');
+    for (const level of [0, 1] as const) expect(inflateJson(deflateRawSync(big, { level }))).toBe(big);
+    expect(inflateJson(deflateRawSync('{"small":true}', { level: 0 }))).toBe('{"small":true}');
+    // exactly at the limit passes; one byte more does not
+    expect(inflateJson(deflateRawSync(big), big.length)).toBe(big);
+    expect(inflateJson(deflateRawSync(big), big.length - 1)).toEqual({ problem: `the answer inflates to more than ${big.length - 1} bytes` });
   });
 });

@@ -270,12 +270,32 @@ describe('prebuilt first-sync snapshot', () => {
     }
   });
 
+  it('never serves a page file damaged in place (same size, other bytes): the rep gets a live page', async () => {
+    const w = await world({ customers: 300 });
+    const m = w.build();
+    const second = m.pages[1]!;
+    const file = join(w.dir, m.id, `${second.phase}-${second.from}.json.deflate`);
+    const bytes = readFileSync(file);
+    bytes[bytes.length >> 1] ^= 0x10;
+    writeFileSync(file, bytes);
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      for (const encoding of ['deflate', 'json'] as const) {
+        const r = await w.page({ phase: second.phase, from: second.from, bits: m.bits, build: m.id, encoding });
+        expect('build' in r.json).toBe(false);
+      }
+      expect(errors.mock.calls.join('\n')).toMatch(/does not match its SHA-256/);
+    } finally {
+      errors.mockRestore();
+    }
+  });
+
   it('never serves a build from before pages were stored deflated (plain JSON files): the rep gets a live page', async () => {
     const w = await world({ customers: 300 });
     const m = w.build();
     const file = join(w.dir, m.id, 'manifest.json');
     const { encoding: _e, jsonBytes: _j, ...old } = JSON.parse(readFileSync(file, 'utf8'));
-    writeFileSync(file, JSON.stringify({ ...old, pages: old.pages.map(({ jsonBytes: _p, ...p }: { jsonBytes: number }) => p) }));
+    writeFileSync(file, JSON.stringify({ ...old, pages: old.pages.map(({ jsonBytes: _p, sha256: _s, ...p }: { jsonBytes: number; sha256: string }) => p) }));
     const fresh = w.serving();
     expect(completeBuilds(w.dir)).toEqual([]);
     expect('build' in (await w.page({ phase: 'customers' }, fresh.app)).json).toBe(false);
