@@ -412,52 +412,101 @@ function hashBytes(bytes: Uint8Array, start: number, end: number): number {
 }
 
 /**
- * A list's identifier keys, JSON-encoded as UTF-8 in one buffer, in an open-addressing hash
- * table: a scan asks whether a key written inside an inflated bucket is one of them without
- * decoding it into a string. The bytes are compared in full, so a match is exact.
+ * A list's distinct identifier keys, each JSON-encoded as UTF-8 into one growing buffer, in an
+ * open-addressing hash table: `add` numbers the keys of a list as it reads them (a key seen before
+ * keeps its number), and a scan asks whether a key written inside an inflated bucket is one of
+ * them without decoding it into a string. The bytes are compared in full, so a match is exact.
  */
 class KeyTable {
-  private readonly bytes: Uint8Array;
-  private readonly starts: Uint32Array;
-  private readonly slots: Int32Array;
-  private readonly mask: number;
+  /** The keys, by number. */
+  readonly keys: string[] = [];
+  private bytes = new Uint8Array(1 << 16);
+  private starts = new Uint32Array(1 << 10); // key i is bytes [starts[i], starts[i + 1])
+  private slots = new Int32Array(1 << 11).fill(-1);
+  private mask = (1 << 11) - 1;
 
-  constructor(keys: readonly string[]) {
-    // One encode for them all: a JSON string never holds a raw newline, so newlines part them.
-    const bytes = utf8In.encode(keys.map((k) => JSON.stringify(k)).join('\n'));
-    const starts = new Uint32Array(keys.length + 1); // key i is bytes [starts[i], starts[i + 1] - 1)
-    for (let i = 1, at = 0; i <= keys.length; i++) {
-      const nl = bytes.indexOf(NEWLINE, at);
-      at = (nl === -1 ? bytes.length : nl) + 1;
-      starts[i] = at;
-    }
-    let size = 2;
-    while (size < keys.length * 2) size *= 2;
-    const slots = new Int32Array(size).fill(-1);
-    for (let i = 0; i < keys.length; i++) {
-      let h = hashBytes(bytes, starts[i]!, starts[i + 1]! - 1) & (size - 1);
-      while (slots[h] !== -1) h = (h + 1) & (size - 1);
-      slots[h] = i;
-    }
-    this.bytes = bytes;
-    this.starts = starts;
-    this.slots = slots;
-    this.mask = size - 1;
+  get size() {
+    return this.keys.length;
   }
 
-  /** The index of the key written as bytes[start, end) (a JSON string), or -1. */
+  /** The key's number: a new one, or the one it was given before. */
+  add(key: string): number {
+    const n = this.keys.length;
+    const from = this.starts[n]!;
+    const end = this.write(JSON.stringify(key), from);
+    const found = this.probe(this.bytes, from, end);
+    if (found !== -1) return found;
+    this.slots[this.slot] = n;
+    this.keys.push(key);
+    if (this.starts.length < n + 2) this.starts = grown(this.starts, n + 2);
+    this.starts[n + 1] = end;
+    if ((n + 1) * 2 > this.slots.length) this.rehash();
+    return n;
+  }
+
+  /** The number of `key`, or -1 when the list does not have it. */
+  find(key: string): number {
+    const n = this.keys.length;
+    const from = this.starts[n]!;
+    return this.probe(this.bytes, from, this.write(JSON.stringify(key), from));
+  }
+
+  /** The number of the key written as bytes[start, end) (a JSON string), or -1. */
   indexOf(bytes: Uint8Array, start: number, end: number): number {
-    const { starts, mask } = this;
+    return this.probe(bytes, start, end);
+  }
+
+  /** Writes a JSON string's UTF-8 bytes at `at` (past the last key: scratch until `add` keeps them); returns where they end. */
+  private write(json: string, at: number): number {
+    if (this.bytes.length < at + json.length * 3) this.bytes = grown(this.bytes, at + json.length * 3);
+    const bytes = this.bytes;
+    for (let i = 0; i < json.length; i++) {
+      const c = json.charCodeAt(i);
+      // Keys are ASCII nearly always; anything else goes through the encoder.
+      if (c >= 128) return at - i + utf8In.encodeInto(json, bytes.subarray(at - i)).written;
+      bytes[at++] = c;
+    }
+    return at;
+  }
+
+  /** The key at bytes[start, end), or -1; `slot` is left where it is or would go. */
+  private slot = 0;
+  private probe(bytes: Uint8Array, start: number, end: number): number {
+    const { starts, mask, slots } = this;
+    const len = end - start;
     for (let h = hashBytes(bytes, start, end) & mask; ; h = (h + 1) & mask) {
-      const i = this.slots[h]!;
+      const i = slots[h]!;
+      this.slot = h;
       if (i === -1) return -1;
       const from = starts[i]!;
-      if (starts[i + 1]! - 1 - from !== end - start) continue;
+      if (starts[i + 1]! - from !== len) continue;
       let j = 0;
-      while (j < end - start && this.bytes[from + j] === bytes[start + j]) j++;
-      if (j === end - start) return i;
+      while (j < len && this.bytes[from + j] === bytes[start + j]) j++;
+      if (j === len) return i;
     }
   }
+
+  private rehash() {
+    const size = this.slots.length * 2;
+    const slots = new Int32Array(size).fill(-1);
+    const mask = size - 1;
+    for (let i = 0; i < this.keys.length; i++) {
+      let h = hashBytes(this.bytes, this.starts[i]!, this.starts[i + 1]!) & mask;
+      while (slots[h] !== -1) h = (h + 1) & mask;
+      slots[h] = i;
+    }
+    this.slots = slots;
+    this.mask = mask;
+  }
+}
+
+/** A copy of `a` with room for at least `n` elements (doubling). */
+function grown<A extends Uint8Array | Uint32Array>(a: A, n: number): A {
+  let size = a.length * 2;
+  while (size < n) size *= 2;
+  const b = new (a.constructor as new (n: number) => A)(size);
+  b.set(a);
+  return b;
 }
 
 /** The end (exclusive) of the JSON string whose opening quote is at `at`. */
@@ -559,11 +608,22 @@ class KeyMatches<T> {
   }
 
   add(i: number, id: string, decide: () => T) {
+    if (this.claim(i, id)) this.decided[i] = decide();
+  }
+
+  /** Records that key `i` names customer `id`; true when that is the first customer it names (then `set` its decision). */
+  claim(i: number, id: string): boolean {
     const prev = this.ids[i];
     if (prev === undefined) {
       this.ids[i] = id;
-      this.decided[i] = decide();
-    } else if (prev !== id) this.several[i] = 1;
+      return true;
+    }
+    if (prev !== id) this.several[i] = 1;
+    return false;
+  }
+
+  set(i: number, decided: T) {
+    this.decided[i] = decided;
   }
 
   /** Whether key `i` names exactly one customer. */
@@ -807,7 +867,8 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
   }
 
   /** Which one customer each key names: looked up key by key in the identifier buckets (a short list). */
-  async function matchByLookup<T>(keys: string[], decide: (found: MarketingApprovals) => T): Promise<KeyMatches<T>> {
+  async function matchByLookup<T>(table: KeyTable, decide: (found: MarketingApprovals) => T): Promise<KeyMatches<T>> {
+    const { keys } = table;
     const matches = new KeyMatches<T>(keys.length);
     const base = await baseIdsOf(keys);
     const candidates = new Set<string>();
@@ -819,7 +880,7 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
         if (s && baseNames(id, s[0])) matches.add(i, id, () => decide(overlay.approvalsOver(id, s)!));
       }
     });
-    await addOverlayNames(keys, matches, decide);
+    await addOverlayNames(table, matches, decide);
     return matches;
   }
 
@@ -828,10 +889,9 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
    * its keys are looked at, as bytes in the inflated bucket (KeyTable); a line is parsed only
    * when it names a key of the list.
    */
-  async function matchByScan<T>(keys: string[], decide: (found: MarketingApprovals) => T): Promise<KeyMatches<T>> {
-    const matches = new KeyMatches<T>(keys.length);
+  async function matchByScan<T>(table: KeyTable, decide: (found: MarketingApprovals) => T): Promise<KeyMatches<T>> {
+    const matches = new KeyMatches<T>(table.size);
     if (layout) {
-      const table = new KeyTable(keys);
       const all = Array.from({ length: 2 ** layout.bits }, (_, b) => b);
       await visitBuckets(db.summaryBuckets, summaryCache, all, (row) => row, (_b, row) => {
         if (!row) return;
@@ -841,17 +901,22 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
           if (!head) return;
           const { id, version } = head;
           if (!baseNames(id, version)) return;
-          // The consent versions matter only where the overlay holds consents of this customer.
-          const summary = (): Summary =>
-            overlay.consentsOf.has(id)
-              ? summaryOfStored(bucket.json<StoredSummary>(start, end))
-              : [version, {}, bucket.approvals(head.idEnd, end).map((p) => unpackConsent(p, id))];
-          let decided: { v: T } | undefined;
-          for (const i of hits) matches.add(i, id, () => (decided ??= { v: decide(overlay.approvalsOver(id, summary())!) }).v);
+          let decided: { v: T } | null = null;
+          for (const i of hits) {
+            if (!matches.claim(i, id)) continue;
+            if (!decided) {
+              // The consent versions matter only where the overlay holds consents of this customer.
+              const summary: Summary = overlay.consentsOf.has(id)
+                ? summaryOfStored(bucket.json<StoredSummary>(start, end))
+                : [version, {}, bucket.approvals(head.idEnd, end).map((p) => unpackConsent(p, id))];
+              decided = { v: decide(overlay.approvalsOver(id, summary)!) };
+            }
+            matches.set(i, decided.v);
+          }
         });
       });
     }
-    await addOverlayNames(keys, matches, decide);
+    await addOverlayNames(table, matches, decide);
     return matches;
   }
 
@@ -862,11 +927,20 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
   }
 
   /** Adds the customers the overlay says a key names (where it holds them at least as new as the buckets). */
-  async function addOverlayNames<T>(keys: string[], matches: KeyMatches<T>, decide: (found: MarketingApprovals) => T) {
+  async function addOverlayNames<T>(table: KeyTable, matches: KeyMatches<T>, decide: (found: MarketingApprovals) => T) {
+    const { keys } = table;
     const pairs: [number, string][] = [];
-    keys.forEach((key, i) => {
-      for (const id of overlay.keys.get(key) ?? []) pairs.push([i, id]);
-    });
+    // From the smaller side: a million-row list against a few overlay keys, or the other way round.
+    if (overlay.keys.size < keys.length) {
+      for (const [key, ids] of overlay.keys) {
+        const i = table.find(key);
+        if (i !== -1) for (const id of ids) pairs.push([i, id]);
+      }
+    } else {
+      keys.forEach((key, i) => {
+        for (const id of overlay.keys.get(key) ?? []) pairs.push([i, id]);
+      });
+    }
     if (!pairs.length) return;
     const summaryOf = await summariesOf(new Set(pairs.map(([, id]) => id)));
     for (const [i, id] of pairs) {
@@ -1031,17 +1105,20 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
 
     decideMany(list, decide, opts) {
       return read(async () => {
-        const rowKeys = list.map(recordKeys);
-        const index = new Map<string, number>();
-        for (const keys of rowKeys) for (const k of keys) if (!index.has(k)) index.set(k, index.size);
-        const keys = [...index.keys()];
-        const scan = opts?.scan ?? (layout !== null && keys.length > 2 ** layout.bits / 2);
-        const matches = scan ? await matchByScan(keys, decide) : await matchByLookup(keys, decide);
+        // Each row's keys as numbers in the table: row r has rowKeys[rowStart[r] .. rowStart[r + 1]).
+        const table = new KeyTable();
+        const rowStart = new Uint32Array(list.length + 1);
+        const rowKeys: number[] = [];
+        list.forEach((ids, r) => {
+          for (const k of recordKeys(ids)) rowKeys.push(table.add(k));
+          rowStart[r + 1] = rowKeys.length;
+        });
+        const scan = opts?.scan ?? (layout !== null && table.size > 2 ** layout.bits / 2);
+        const matches = scan ? await matchByScan(table, decide) : await matchByLookup(table, decide);
         let unknown: { v: ReturnType<typeof decide> } | undefined;
-        return rowKeys.map((keys) => {
-          for (const k of keys) {
-            const i = index.get(k)!;
-            if (matches.named(i)) return matches.get(i);
+        return list.map((_, r) => {
+          for (let j = rowStart[r]!; j < rowStart[r + 1]!; j++) {
+            if (matches.named(rowKeys[j]!)) return matches.get(rowKeys[j]!);
           }
           return (unknown ??= { v: decide(null) }).v; // no identifier names exactly one customer
         });

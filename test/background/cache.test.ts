@@ -537,6 +537,24 @@ describe('customer cache: approvalsMany', () => {
     expect(await approvalsMany(cache, [])).toEqual([]);
   });
 
+  it('answers a list of thousands of keys (mostly unknown, some not ASCII, known ones repeated) as it answers its known rows', async () => {
+    const cache = await snapshotWorld();
+    await cache.applyChanges(CHANGES(), 'chg-1');
+    const known = await approvalsMany(cache, ROWS);
+    const rows: RecordIdentifiers[] = [];
+    const expected: (MarketingApprovals | null)[] = [];
+    for (let i = 0; i < 3000; i++) {
+      if (i % 7 === 0) {
+        rows.push(ROWS[i % ROWS.length]!);
+        expected.push(known[i % ROWS.length]!);
+      } else {
+        rows.push(ids({ crmId: `crm-unknown-${i}${i % 3 ? '' : '-ü✓'}`, emails: [`nobody${i}@example.com`] }));
+        expected.push(null);
+      }
+    }
+    expect(await approvalsMany(cache, rows)).toEqual(expected);
+  });
+
   it('agrees with findCustomer on a cache that holds changes only (no snapshot)', async () => {
     const cache = open(newName());
     await cache.applyChanges(
