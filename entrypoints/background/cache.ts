@@ -365,14 +365,14 @@ class BucketText {
   /** The element whose JSON begins with `start` (e.g. `[["c1",`), parsed; null when none does. */
   find(start: string): unknown {
     const at = this.lineWith(utf8In.encode(start));
-    return at ? JSON.parse(utf8Out.decode(this.bytes.subarray(at[0], at[1]))) : null;
+    return at ? JSON.parse(textOf(this.bytes, at[0], at[1])) : null;
   }
 
   /** In an object bucket: the value of the member named `key`, parsed; null when there is none. */
   member(key: string): unknown {
     const start = utf8In.encode(`${JSON.stringify(key)}:`);
     const at = this.lineWith(start);
-    return at ? JSON.parse(utf8Out.decode(this.bytes.subarray(at[0] + start.length, at[1]))) : null;
+    return at ? JSON.parse(textOf(this.bytes, at[0] + start.length, at[1])) : null;
   }
 
   /** The whole bucket, parsed (a scrub or a compaction wants it all). */
