@@ -417,7 +417,7 @@ function hashBytes(bytes: Uint8Array, start: number, end: number): number {
  * keeps its number), and a scan asks whether a key written inside an inflated bucket is one of
  * them without decoding it into a string. The bytes are compared in full, so a match is exact.
  */
-class KeyTable {
+export class KeyTable { // exported for its tests
   /** The keys, by number. */
   readonly keys: string[] = [];
   private bytes = new Uint8Array(1 << 16);
@@ -437,7 +437,7 @@ class KeyTable {
     const n = this.keys.length;
     const from = this.starts[n]!;
     const end = this.write(JSON.stringify(key), from);
-    const found = this.probe(this.bytes, from, end);
+    const found = this.probeOwn(from, end);
     if (found !== -1) return found;
     this.slots[2 * this.slot] = n;
     this.slots[2 * this.slot + 1] = this.hash;
@@ -450,9 +450,8 @@ class KeyTable {
 
   /** The number of `key`, or -1 when the list does not have it. */
   find(key: string): number {
-    const n = this.keys.length;
-    const from = this.starts[n]!;
-    return this.probe(this.bytes, from, this.write(JSON.stringify(key), from));
+    const from = this.starts[this.keys.length]!;
+    return this.probeOwn(from, this.write(JSON.stringify(key), from));
   }
 
   /** The number of the key written as bytes[start, end) (a JSON string), or -1. */
@@ -473,9 +472,17 @@ class KeyTable {
     return at;
   }
 
-  /** The key at bytes[start, end), or -1; `slot` and `hash` are left where it is or would go, and its hash. */
+  /**
+   * A key just written past the kept ones, probed in the buffer as it is AFTER the write (which may
+   * have grown it: `probe(this.bytes, from, this.write(...))` would read the old one).
+   */
+  private probeOwn(from: number, end: number): number {
+    return this.probe(this.bytes, from, end);
+  }
+
   private slot = 0;
   private hash = 0;
+  /** The key at bytes[start, end), or -1; `slot` and `hash` are left where it is or would go, and its hash. */
   private probe(bytes: Uint8Array, start: number, end: number): number {
     const { starts, mask, slots } = this;
     const len = end - start;

@@ -4,7 +4,7 @@
 // schemas the sync engine parses them with.
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { openCustomerCache, type CachedCustomer, type CustomerCache, type MarketingApprovals } from '@/entrypoints/background/cache';
+import { KeyTable, openCustomerCache, type CachedCustomer, type CustomerCache, type MarketingApprovals } from '@/entrypoints/background/cache';
 import { Change, SnapshotCustomersPage, SnapshotIdentifiersPage } from '@/lib/api';
 import { bucketOf, customerKeys } from '@/lib/buckets';
 import { Customer, type Consent, type ConsentInput, type CustomerInput } from '@/lib/schemas';
@@ -898,5 +898,25 @@ describe('customer cache: edge cases', () => {
     expect((await cache.findCustomer(ids({ crmId: 'crm-1' })))!.consents.find((c) => c.id === 'k2')).toMatchObject({ purpose: 'third_party', version: V });
     const [row] = await approvalsMany(cache, [ids({ crmId: 'crm-1' })]);
     expect(row!.consents.map((c) => c.id)).toEqual(['k1']);
+  });
+});
+
+describe('KeyTable (a scrub list\'s keys by number)', () => {
+  it('finds every key it holds at every size, also when finding one grows its buffer', () => {
+    const table = new KeyTable();
+    const first = 'mail:a.rather.long.first.address@example.com';
+    expect(table.add(first)).toBe(0);
+    for (let i = 1; i < 20_000; i++) {
+      // keys of 6-11 bytes (~150 KB in all, past the first 64 KB buffer and the next): the
+      // buffer's end is met at many offsets, some within reach of a find but not of an add
+      expect(table.add(`k${i.toString(36)}${'x'.repeat(i % 5)}`)).toBe(i);
+      expect(table.find(first)).toBe(0);
+      expect(table.find('tel:+10000000000')).toBe(-1);
+    }
+    expect(table.add(first)).toBe(0); // a repeated key keeps its number
+    expect(table.find('kü✓"\\')).toBe(-1);
+    expect(table.add('kü✓"\\')).toBe(20_000);
+    expect(table.find('kü✓"\\')).toBe(20_000);
+    expect(table.size).toBe(20_001);
   });
 });
