@@ -82,7 +82,7 @@ export type ImportOutcome =
 
 export type PullPage = { changes: Change[]; cursor: string; hasMore: boolean };
 /** A live snapshot page's query (lib/api.ts SnapshotQuery; `bits` omitted: the store picks the layout for its size). */
-export type SnapshotRequest = Omit<SnapshotQuery, 'build'>;
+export type SnapshotRequest = Omit<SnapshotQuery, 'build' | 'encoding'>;
 
 export type AuditFilters = {
   actor?: string;

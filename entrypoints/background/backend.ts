@@ -78,15 +78,18 @@ export function describeZodError(error: z.ZodError, max = 3): string {
 /** Past any real page (~6 MB of JSON) and within what a worker can hold: a bigger one is refused. */
 export const MAX_INFLATED_PAGE_BYTES = 256 * 1024 * 1024;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
-// Every answer that fits is inflated into this one buffer in one call: inflating in steps, or into
+// Every answer that fits is inflated into one 16 MB buffer in one call: inflating in steps, or into
 // a buffer fflate grows itself, copied each page several times and made inflating the first
-// sync's pages cost more than reading them. Pages are ~6 MB of JSON.
-const inflated = new Uint8Array(16 * 1024 * 1024);
+// sync's pages cost more than reading them. Pages are ~6 MB of JSON. Made on the first deflated
+// answer, not when the worker starts: most starts never see one (an on-demand cache, a synced one).
+const INFLATE_BUFFER_BYTES = 16 * 1024 * 1024;
+let inflated: Uint8Array | null = null;
 const STEP = 64 * 1024; // input bytes per step for a bigger answer, so its size is checked as it grows
 
 /** The JSON text of a DEFLATED_JSON answer, or what is wrong with it. */
 export function inflateJson(deflated: Uint8Array, max = MAX_INFLATED_PAGE_BYTES): string | { problem: string } {
   if (deflated.length === 0) return { problem: 'the compressed answer ends early' };
+  inflated ??= new Uint8Array(INFLATE_BUFFER_BYTES);
   try {
     try {
       // Given a buffer, fflate writes what fits and drops the rest (or throws a RangeError on a
