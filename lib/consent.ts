@@ -69,8 +69,12 @@ export function openCall(call: Call | null | undefined, customerId: string, now:
 
 /** When an opt-out notice sent at `noticeSentAt` takes effect (64.2008(d)(1)). */
 export function optOutEffectiveAt(noticeSentAt: string, mailed: boolean): string {
+  return new Date(optOutEffectiveMs(noticeSentAt, mailed)).toISOString();
+}
+
+function optOutEffectiveMs(noticeSentAt: string, mailed: boolean): number {
   const days = OPT_OUT_WAIT_DAYS + (mailed ? OPT_OUT_MAIL_EXTRA_DAYS : 0);
-  return new Date(time(noticeSentAt) + days * DAY_MS).toISOString();
+  return time(noticeSentAt) + days * DAY_MS;
 }
 
 /**
@@ -125,39 +129,45 @@ function judge(
   policy: Pick<PolicySettings, 'approvalMode'>,
   now: Date,
 ): EffectiveConsent {
-  const base = { consent: c, purpose, oneTime: c?.scope === 'call', optOutEffectiveAt: null };
-  if (!c) return { ...base, state: 'none', grants: false, basis: 'no_record' };
+  if (!c) return effective(c, purpose, 'none', false, 'no_record', null);
   switch (c.state) {
     case 'none':
-      return { ...base, state: 'none', grants: false, basis: 'no_notice' };
+      return effective(c, purpose, 'none', false, 'no_notice', null);
     case 'denied':
-      return { ...base, state: 'denied', grants: false, basis: 'denied' };
+      return effective(c, purpose, 'denied', false, 'denied', null);
     case 'revoked':
-      return { ...base, state: 'revoked', grants: false, basis: 'revoked' };
+      return effective(c, purpose, 'revoked', false, 'revoked', null);
     case 'opt_in': {
-      if (purpose === 'new_carrier' && c.method !== 'written') {
-        return { ...base, state: 'opt_in', grants: false, basis: 'not_written' };
-      }
-      return { ...base, state: 'opt_in', grants: true, basis: c.scope === 'call' ? 'one_time' : 'opt_in' };
+      if (purpose === 'new_carrier' && c.method !== 'written') return effective(c, purpose, 'opt_in', false, 'not_written', null);
+      return effective(c, purpose, 'opt_in', true, c.scope === 'call' ? 'one_time' : 'opt_in', null);
     }
     case 'pending':
     case 'opt_out_effective': {
-      const effAt = c.noticeSentAt ? optOutEffectiveAt(c.noticeSentAt, c.noticeMailed) : null;
+      const effMs = c.noticeSentAt ? optOutEffectiveMs(c.noticeSentAt, c.noticeMailed) : null;
+      const effAt = effMs === null ? null : new Date(effMs).toISOString();
       // Without a notice date the wait cannot be counted: a pending record stays pending;
       // an effective one is taken at its word (the backend set it).
-      const waitOver = effAt ? time(effAt) <= now.getTime() : c.state === 'opt_out_effective';
+      const waitOver = effMs !== null ? effMs <= now.getTime() : c.state === 'opt_out_effective';
       const state: ConsentState = waitOver ? 'opt_out_effective' : 'pending';
-      const withClock = { ...base, optOutEffectiveAt: effAt, state };
-      if (policy.approvalMode !== 'opt_out_allowed') {
-        return { ...withClock, grants: false, basis: 'opt_out_not_accepted' };
-      }
-      if (purpose !== 'marketing') return { ...withClock, grants: false, basis: 'opt_out_wrong_purpose' };
-      if (!waitOver) {
-        return { ...withClock, grants: false, basis: effAt ? 'opt_out_waiting' : 'opt_out_no_notice_date' };
-      }
-      return { ...withClock, grants: true, basis: 'opt_out' };
+      if (policy.approvalMode !== 'opt_out_allowed') return effective(c, purpose, state, false, 'opt_out_not_accepted', effAt);
+      if (purpose !== 'marketing') return effective(c, purpose, state, false, 'opt_out_wrong_purpose', effAt);
+      if (!waitOver) return effective(c, purpose, state, false, effAt ? 'opt_out_waiting' : 'opt_out_no_notice_date', effAt);
+      return effective(c, purpose, state, true, 'opt_out', effAt);
     }
   }
+}
+
+// One object literal of one shape: spreading a base object per result cost a list scrub
+// several microseconds a row.
+function effective(
+  consent: Consent | null,
+  purpose: ConsentPurpose,
+  state: ConsentState,
+  grants: boolean,
+  basis: ApprovalBasis,
+  optOutEffectiveAt: string | null,
+): EffectiveConsent {
+  return { consent, state, grants, basis, oneTime: consent?.scope === 'call', optOutEffectiveAt, purpose };
 }
 
 // --- text for the panel ---
@@ -195,13 +205,15 @@ function noticeLabel(v: string | null): string | null {
 
 /** "oral, 2026-03-02, notice v3, by rep@example.com": the proof a consent keeps (64.2008(c)). */
 export function consentProofLabel(c: Consent): string {
-  const parts = [
-    c.method ? METHOD_LABELS[c.method] : null,
-    day(c.capturedAt ?? c.updatedAt),
-    noticeLabel(c.noticeVersion),
-    c.capturedBy ? `by ${c.capturedBy}` : null,
-  ].filter((p): p is string => p !== null);
-  return parts.join(', ');
+  // Joined by hand: a list scrub writes this for every blocked row.
+  let out = c.method ? METHOD_LABELS[c.method] : '';
+  const add = (part: string | null) => {
+    if (part) out = out ? `${out}, ${part}` : part;
+  };
+  add(day(c.capturedAt ?? c.updatedAt));
+  add(noticeLabel(c.noticeVersion));
+  add(c.capturedBy ? `by ${c.capturedBy}` : null);
+  return out;
 }
 
 /**

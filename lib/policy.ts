@@ -1,6 +1,6 @@
 // decide(): the policy engine. Pure and synchronous (DESIGN invariant 2): it runs in the click's
 // capture phase, so no I/O, no browser APIs, no zod parsing on the hot path.
-import { approvalStatusLabel, effectiveConsent, isCallOpen, openCall } from './consent';
+import { approvalStatusLabel, effectiveConsent, isCallOpen, openCall, type EffectiveConsent } from './consent';
 import { reasonFor } from './rules';
 import type {
   ActionKind,
@@ -218,16 +218,8 @@ function decideOtherMarketing(
   prefix: string | null,
 ): Decision {
   const e = effectiveConsent(s.consents, s.customer.id, 'marketing', policy, now, s.call);
-  const status = approvalStatusLabel(e);
-  const text = (t: string) => (prefix ? `${prefix}. ${t}` : t);
-  if (e.grants) {
-    if (e.oneTime) {
-      return allow([
-        reasonFor('ONE_TIME_CONSENT', text(`${status}: it covers this call only and ends when the call ends`)),
-      ]);
-    }
-    return allow([reasonFor('APPROVAL_REQUIRED', text(status))]);
-  }
+  const reason = otherMarketingReason(e, prefix);
+  if (e.grants) return allow([reason]);
   const remedies: Remedy[] = [
     {
       id: 'consent.capture',
@@ -243,7 +235,20 @@ function decideOtherMarketing(
       text: 'Give the oral CPNI notice and record one-time consent for this call only',
     });
   }
-  return block([reasonFor('APPROVAL_REQUIRED', text(status))], remedies);
+  return block([reason], remedies);
+}
+
+/**
+ * Why marketing outside the services bought is allowed or blocked, from the consent that governs
+ * it: the one reason decide('marketing.other_category') gives (a list scrub formats it per row).
+ */
+export function otherMarketingReason(e: EffectiveConsent, prefix: string | null): Reason {
+  const status = approvalStatusLabel(e);
+  const text = (t: string) => (prefix ? `${prefix}. ${t}` : t);
+  if (e.grants && e.oneTime) {
+    return reasonFor('ONE_TIME_CONSENT', text(`${status}: it covers this call only and ends when the call ends`));
+  }
+  return reasonFor('APPROVAL_REQUIRED', text(status));
 }
 
 function decideCampaign(context: ActionContext): Decision {

@@ -249,6 +249,10 @@ export function* bulkRows(n: number, now: Date = new Date(), start = 0): Generat
     for (let j = 0; j < consents; j++) {
       const state = STATES[(k + j) % STATES.length]!;
       const captured = state === 'opt_in' || state === 'denied' || state === 'revoked';
+      // Each consent has its own capture time (within three years) and rep, and each notice its
+      // own date (within 90 days), as real records do: the proof a scrub writes differs per row.
+      const capturedAt = new Date(now.getTime() - (((k * 7919 + j * 104729) % (3 * 365 * 24 * 60)) + 1) * 60_000).toISOString();
+      const noticeSentAt = new Date(now.getTime() - (((k * 31 + j * 7) % 90) * 24 * 60 + (k % 600) + 1) * 60_000).toISOString();
       yield {
         type: 'consent',
         consent: {
@@ -259,10 +263,10 @@ export function* bulkRows(n: number, now: Date = new Date(), start = 0): Generat
           method: state === 'none' ? null : METHODS[(k + j) % METHODS.length]!,
           scope: 'standing',
           callId: null,
-          capturedBy: captured ? 'rep@demo.test' : null,
-          capturedAt: captured ? at : null,
+          capturedBy: captured ? `agent${(k * 13 + j) % 250}@demo.test` : null,
+          capturedAt: captured ? capturedAt : null,
           noticeVersion: state === 'none' ? null : DEMO_NOTICE_VERSION,
-          noticeSentAt: state === 'pending' || state === 'opt_out_effective' ? at : null,
+          noticeSentAt: state === 'pending' || state === 'opt_out_effective' ? noticeSentAt : null,
           noticeMailed: state === 'pending' && k % 2 === 0,
           evidence: captured ? `form ${id}-${j}` : null,
         },

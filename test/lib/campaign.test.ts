@@ -12,7 +12,6 @@ import {
   recordScrub,
   rowIdentifiers,
   createScrubDecider,
-  scrubDecision,
   toSyncedCampaign,
   transitionCampaign,
   type Actor,
@@ -122,14 +121,15 @@ describe('scrub rows', () => {
     const customer = makeCustomer({ id: 'C-1' });
     const optIn = makeConsent({ customerId: 'C-1', purpose: 'marketing', state: 'opt_in', method: 'written' });
     const denied = makeConsent({ customerId: 'C-1', purpose: 'marketing', state: 'denied', method: 'written' });
-    expect(scrubDecision({ customerId: customer.id, consents: [optIn] }, DEFAULT_POLICY, NOW, null).verdict).toBe('allowed');
-    const b = scrubDecision({ customerId: customer.id, consents: [denied] }, DEFAULT_POLICY, NOW, null);
+    const decideRow = createScrubDecider(DEFAULT_POLICY, NOW);
+    expect(decideRow({ customerId: customer.id, consents: [optIn] }).verdict).toBe('allowed');
+    const b = decideRow({ customerId: customer.id, consents: [denied] });
     expect(b).toMatchObject({ verdict: 'blocked', ruleIds: ['APPROVAL_REQUIRED'] });
     expect(b.reason).toBeTruthy();
-    expect(scrubDecision(null, DEFAULT_POLICY, NOW, null)).toMatchObject({ verdict: 'unknown', ruleIds: ['UNKNOWN_STATUS'] });
+    expect(decideRow(null)).toMatchObject({ verdict: 'unknown', ruleIds: ['UNKNOWN_STATUS'] });
   });
 
-  it('decides from the marketing approvals alone exactly as decide() does on the whole customer, memoized or not', () => {
+  it('decides from the marketing approvals alone exactly as decide() does on the whole customer', () => {
     const customer = makeCustomer({ id: 'C-9', serviceCategories: ['wireless'], passwordEstablished: true });
     const cases: Consent[][] = [[]];
     for (const state of CONSENT_STATES) {
@@ -149,15 +149,35 @@ describe('scrub rows', () => {
       const decideRow = createScrubDecider(policy, NOW);
       for (const consents of cases) {
         const whole = decide('marketing.other_category', { state: 'known', customer, consents, call: null, verification: null, syncedAt: null }, { role: 'marketing' }, policy, NOW);
-        const row = scrubDecision({ customerId: 'C-9', consents }, policy, NOW, null);
-        expect(row.verdict).toBe(whole.verdict === 'allow' ? 'allowed' : 'blocked');
-        expect(row.reason).toBe(whole.reasons.map((r) => r.text).join('; '));
-        // Twice through the memo: the second answer comes from it and must be the same.
-        expect(decideRow({ customerId: 'C-9', consents })).toEqual(row);
-        expect(decideRow({ customerId: 'C-10', consents: consents.map((c) => ({ ...c, id: c.id + 'x', customerId: 'C-10' })) })).toEqual(row);
+        const expected = {
+          verdict: whole.verdict === 'allow' ? 'allowed' : 'blocked',
+          ruleIds: [...new Set(whole.reasons.map((r) => r.ruleId))],
+          reason: whole.reasons.map((r) => r.text).join('; '),
+        };
+        expect(decideRow({ customerId: 'C-9', consents })).toEqual(expected);
+        // Asked twice in one scrub, and for another customer with the same consents: the same answer.
+        expect(decideRow({ customerId: 'C-9', consents })).toEqual(expected);
+        expect(decideRow({ customerId: 'C-10', consents: consents.map((c) => ({ ...c, id: c.id + 'x', customerId: 'C-10' })) })).toEqual(expected);
       }
     }
   });
+
+  it("names each row's own proof: consents alike but for their capture day and rep get their own reason", () => {
+    const decideRow = createScrubDecider(DEFAULT_POLICY, NOW);
+    const denied = (customerId: string, capturedAt: string, capturedBy: string) => ({
+      customerId,
+      consents: [makeConsent({ customerId, purpose: 'marketing', state: 'denied', method: 'oral', capturedAt, capturedBy })],
+    });
+    const a = decideRow(denied('C-1', daysBefore(3), 'ann@carrier.test'));
+    const b = decideRow(denied('C-2', daysBefore(400), 'bob@carrier.test'));
+    expect(a.verdict).toBe('blocked');
+    expect(b.verdict).toBe('blocked');
+    expect(a.reason).toContain('by ann@carrier.test');
+    expect(a.reason).toContain(daysBefore(3).slice(0, 10));
+    expect(b.reason).toContain('by bob@carrier.test');
+    expect(b.reason).toContain(daysBefore(400).slice(0, 10));
+  });
+
 });
 
 describe('CSV', () => {
