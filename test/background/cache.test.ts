@@ -640,6 +640,46 @@ describe('customer cache: compact', () => {
     expect(await observe(second, rows)).toEqual(again);
   });
 
+  it('a bigger layout: pages that write whole and partial summary groups, then a compact that empties a bucket, keep every answer', async () => {
+    // 2^6 buckets are 4 records of summaries (16 buckets each); pages end inside a record and on its edge.
+    const bits = 6;
+    const entries = Array.from({ length: 300 }, (_, i) => base(i + 1, {}, i % 3 ? [consent(i + 1, `c${i + 1}`, { state: i % 2 ? 'opt_in' : 'denied' })] : []));
+    const name = newName();
+    const cache = open(name);
+    const edges = [0, 16, 40, 41, 64];
+    for (let i = 0; i + 1 < edges.length; i++) await cache.applySnapshotPage(customersPage(entries, bits, edges[i]!, edges[i + 1]!, 'snap'));
+    await cache.applySnapshotPage(identifiersPage(entries, bits, 0, 2 ** bits, 'snap'));
+    expect(await cache.counts()).toEqual({ customers: 300, consents: 200 });
+    const rows = entries.map((e) => ids({ crmId: e.customer.crmRefs![0]!.id }));
+    const before = await approvalsMany(cache, rows);
+    expect(before.every((a, i) => a?.customerId === `c${i + 1}`)).toBe(true);
+
+    // Every customer of one bucket goes, and one customer of another bucket in the same record changes.
+    const emptied = bucketOf('c7', bits);
+    const gone = entries.filter((e) => bucketOf(e.customer.id!, bits) === emptied);
+    const other = entries.find((e) => bucketOf(e.customer.id!, bits) >> 4 === emptied >> 4 && bucketOf(e.customer.id!, bits) !== emptied)!;
+    await cache.applyChanges(
+      changes([
+        ...gone.map((e) => tomb('customer', e.customer.id!, V + 1)),
+        up('consent', consent(9000, other.customer.id!, { state: 'revoked' }), 1),
+      ]),
+      'chg',
+    );
+    const expected = before.map((a, i) => {
+      const id = `c${i + 1}`;
+      if (gone.some((e) => e.customer.id === id)) return null;
+      return id === other.customer.id ? { customerId: id, consents: [...a!.consents, expect.objectContaining({ id: 'k9000', state: 'revoked' })] } : a;
+    });
+    const counts = { customers: 300 - gone.length, consents: 200 - gone.reduce((n, e) => n + (e.consents?.length ?? 0), 0) + 1 };
+    expect(await approvalsMany(cache, rows)).toEqual(expected);
+    expect(await cache.counts()).toEqual(counts);
+    expect(await cache.compact(0)).toBe(true);
+    expect(await approvalsMany(cache, rows)).toEqual(expected);
+    expect(await cache.counts()).toEqual(counts);
+    const second = open(name);
+    expect(await approvalsMany(second, rows)).toEqual(expected);
+  });
+
   it('compact() works on a cache that never had a snapshot', async () => {
     const name = newName();
     const cache = open(name);
@@ -684,6 +724,39 @@ describe('customer cache: compact', () => {
     expect(idOf(await cache.findCustomer(ids({ crmId: 'crm-14' })))).toBe('c14');
     expect(await cache.counts()).toEqual({ customers: 12, consents: 3 });
     await expectApprovalsAgree(cache, rows);
+  });
+});
+
+describe('customer cache: an older layout on disk', () => {
+  it('a cache written in the layout before (summaries one bucket to a record) is dropped and synced again', async () => {
+    const name = newName();
+    // Version 5 as Dexie stored it (IndexedDB version 50), with a synced cursor and a summary bucket.
+    await new Promise<void>((resolve, reject) => {
+      const req = indexedDB.open(name, 50);
+      req.onupgradeneeded = () => {
+        const db = req.result;
+        db.createObjectStore('customerBuckets', { keyPath: 'b' });
+        db.createObjectStore('summaryBuckets', { keyPath: 'b' }).put({ b: 0, data: new Uint8Array(3), size: 3 });
+        db.createObjectStore('identifierBuckets', { keyPath: 'b' });
+        db.createObjectStore('overlay', { keyPath: 'seq', autoIncrement: true });
+        for (const t of ['policy', 'adapters', 'campaigns']) db.createObjectStore(t, { keyPath: 'id' });
+        const state = db.createObjectStore('syncState', { keyPath: 'key' });
+        state.put({ key: 'cursor', value: 'old-cursor' });
+        state.put({ key: 'layout', value: { bits: 3, customers: 1, consents: 0 } });
+      };
+      req.onsuccess = () => {
+        req.result.close();
+        resolve();
+      };
+      req.onerror = () => reject(req.error);
+    });
+    const cache = open(name);
+    expect(await cache.cursor()).toBeNull(); // the next sync starts over with a snapshot
+    expect(await cache.counts()).toEqual({ customers: 0, consents: 0 });
+    await applyAll(cache, snapshotPages(world()));
+    expect(await cache.counts()).toEqual(WORLD_COUNTS);
+    expect(idOf(await cache.findCustomer(ids({ crmId: 'crm-5' })))).toBe('c5');
+    await expectApprovalsAgree(cache, ROWS);
   });
 });
 
