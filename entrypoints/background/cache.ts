@@ -371,6 +371,11 @@ const EMPTY_OBJECT = utf8In.encode('{\n}');
 class BucketText {
   private constructor(private readonly bytes: Uint8Array) {}
 
+  /** A bucket of lines already inflated. */
+  static over(bytes: Uint8Array): BucketText {
+    return new BucketText(bytes);
+  }
+
   /** A bucket of array lines (customers, summaries). */
   static array(row: BucketRow | undefined): BucketText {
     return new BucketText(row ? inflate(row) : EMPTY_ARRAY);
@@ -957,11 +962,21 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
    */
   async function matchByScan<T>(table: KeyTable, decide: (found: MarketingApprovals) => T): Promise<KeyMatches<T>> {
     const matches = new KeyMatches<T>(table.size);
+    const pairs = overlayNames(table);
+    // The summaries addOverlayNames needs are read on the way: reading them again after the
+    // scan would touch nearly every record again (10,000 changes name customers everywhere).
+    const overlaid = new Map<string, Summary>();
     if (layout) {
       const all = Array.from({ length: 2 ** layout.bits }, (_, b) => b);
-      await visitBuckets(summaryRows, summaryCache, all, (row) => row, (_b, row) => {
+      const wanted = byBucket(new Set(pairs.map(([, id]) => id)));
+      await visitBuckets(summaryRows, summaryCache, all, (row) => row, (b, row) => {
         if (!row) return;
-        const bucket = new ScannedSummaries(inflate(row));
+        const bytes = inflate(row);
+        for (const id of wanted.get(b) ?? []) {
+          const s = BucketText.over(bytes).find(summaryStart(id)) as StoredSummary | null;
+          if (s) overlaid.set(id, summaryOfStored(s));
+        }
+        const bucket = new ScannedSummaries(bytes);
         bucket.scan(table, (start, end, hits) => {
           const head = bucket.head(start);
           if (!head) return;
@@ -982,7 +997,7 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
         });
       });
     }
-    await addOverlayNames(table, matches, decide);
+    await addOverlayNames(table, matches, decide, pairs, (id) => overlaid.get(id) ?? null);
     return matches;
   }
 
@@ -992,8 +1007,8 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
     return !op || op.version < version;
   }
 
-  /** Adds the customers the overlay says a key names (where it holds them at least as new as the buckets). */
-  async function addOverlayNames<T>(table: KeyTable, matches: KeyMatches<T>, decide: (found: MarketingApprovals) => T) {
+  /** [key number, customer id] for each listed key the overlay says a customer has (or had). */
+  function overlayNames(table: KeyTable): [number, string][] {
     const { keys } = table;
     const pairs: [number, string][] = [];
     // From the smaller side: a million-row list against a few overlay keys, or the other way round.
@@ -1007,8 +1022,23 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
         for (const id of overlay.keys.get(key) ?? []) pairs.push([i, id]);
       });
     }
+    return pairs;
+  }
+
+  /**
+   * Adds the customers the overlay says a key names (where it holds them at least as new as the
+   * buckets). `summaryOf`: their summaries, when the caller has read them already.
+   */
+  async function addOverlayNames<T>(
+    table: KeyTable,
+    matches: KeyMatches<T>,
+    decide: (found: MarketingApprovals) => T,
+    pairs = overlayNames(table),
+    summaryOf?: (id: string) => Summary | null,
+  ) {
     if (!pairs.length) return;
-    const summaryOf = await summariesOf(new Set(pairs.map(([, id]) => id)));
+    summaryOf ??= await summariesOf(new Set(pairs.map(([, id]) => id)));
+    const { keys } = table;
     for (const [i, id] of pairs) {
       const s = summaryOf(id);
       const op = overlay.customers.get(id)!;

@@ -640,13 +640,14 @@ describe('customer cache: compact', () => {
     expect(await observe(second, rows)).toEqual(again);
   });
 
-  it('a bigger layout: pages that write whole and partial summary groups, then a compact that empties a bucket, keep every answer', async () => {
-    // 2^6 buckets are 4 records of summaries (16 buckets each); pages end inside a record and on its edge.
-    const bits = 6;
+  it('a bigger layout: pages that write whole and partial summary groups, then a compact that empties buckets, keep every answer', async () => {
+    // 2^10 buckets: 64 records of summaries (16 buckets each), read in 4 chunks by a scan; pages
+    // end inside a record and on its edge.
+    const bits = 10;
     const entries = Array.from({ length: 300 }, (_, i) => base(i + 1, {}, i % 3 ? [consent(i + 1, `c${i + 1}`, { state: i % 2 ? 'opt_in' : 'denied' })] : []));
     const name = newName();
     const cache = open(name);
-    const edges = [0, 16, 40, 41, 64];
+    const edges = [0, 16, 40, 41, 2 ** bits];
     for (let i = 0; i + 1 < edges.length; i++) await cache.applySnapshotPage(customersPage(entries, bits, edges[i]!, edges[i + 1]!, 'snap'));
     await cache.applySnapshotPage(identifiersPage(entries, bits, 0, 2 ** bits, 'snap'));
     expect(await cache.counts()).toEqual({ customers: 300, consents: 200 });
@@ -654,10 +655,19 @@ describe('customer cache: compact', () => {
     const before = await approvalsMany(cache, rows);
     expect(before.every((a, i) => a?.customerId === `c${i + 1}`)).toBe(true);
 
-    // Every customer of one bucket goes, and one customer of another bucket in the same record changes.
-    const emptied = bucketOf('c7', bits);
-    const gone = entries.filter((e) => bucketOf(e.customer.id!, bits) === emptied);
-    const other = entries.find((e) => bucketOf(e.customer.id!, bits) >> 4 === emptied >> 4 && bucketOf(e.customer.id!, bits) !== emptied)!;
+    // Buckets by record: one record whose customers all sit in one bucket (it goes away whole),
+    // and one with two buckets or more (one bucket empties, a customer of another one changes).
+    const bucketsOf = new Map<number, Map<number, BaseEntry[]>>();
+    for (const e of entries) {
+      const b = bucketOf(e.customer.id!, bits);
+      const inRecord = bucketsOf.get(b >> 4) ?? new Map<number, BaseEntry[]>();
+      bucketsOf.set(b >> 4, inRecord.set(b, [...(inRecord.get(b) ?? []), e]));
+    }
+    const lone = [...bucketsOf.values()].find((m) => m.size === 1)!;
+    const shared = [...bucketsOf.values()].find((m) => m.size >= 2)!;
+    const [emptied, kept] = [...shared.values()];
+    const gone = [...[...lone.values()][0]!, ...emptied!];
+    const other = kept![0]!;
     await cache.applyChanges(
       changes([
         ...gone.map((e) => tomb('customer', e.customer.id!, V + 1)),
