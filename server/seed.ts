@@ -250,9 +250,11 @@ export function* bulkRows(n: number, now: Date = new Date(), start = 0): Generat
       const state = STATES[(k + j) % STATES.length]!;
       const captured = state === 'opt_in' || state === 'denied' || state === 'revoked';
       // Each consent has its own capture time (within three years) and rep, and each notice its
-      // own date (within 90 days), as real records do: the proof a scrub writes differs per row.
+      // own date, as real records do: the proof a scrub writes differs per row. A pending
+      // opt-out's notice went out within the 30-day wait, an effective one's 34-120 days ago.
       const capturedAt = new Date(now.getTime() - (((k * 7919 + j * 104729) % (3 * 365 * 24 * 60)) + 1) * 60_000).toISOString();
-      const noticeSentAt = new Date(now.getTime() - (((k * 31 + j * 7) % 90) * 24 * 60 + (k % 600) + 1) * 60_000).toISOString();
+      const noticeDaysAgo = state === 'pending' ? (k * 31 + j * 7) % 29 : 34 + ((k * 31 + j * 7) % 87);
+      const noticeSentAt = new Date(now.getTime() - (noticeDaysAgo * 24 * 60 + (k % 600) + 1) * 60_000).toISOString();
       yield {
         type: 'consent',
         consent: {
