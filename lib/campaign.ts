@@ -358,6 +358,10 @@ export function createScrubDecider(policy: PolicySettings, now: Date): (found: M
     const { ruleId, text: reason } = otherMarketingReason(e, null);
     let ruleIds = ruleIdsOf.get(ruleId);
     if (!ruleIds) ruleIdsOf.set(ruleId, (ruleIds = [ruleId]));
+    // Reading a character makes V8 store the text as one string instead of the tree of the pieces
+    // it was joined from: a million kept verdicts took 336 MB as trees and 151 MB flat, and the
+    // garbage collector's time with them.
+    reason.charCodeAt(0);
     return { verdict: e.grants ? 'allowed' : 'blocked', ruleIds, reason };
   };
 }
