@@ -442,8 +442,9 @@ function hashBytes(bytes: Uint8Array, start: number, end: number): number {
  * them without decoding it into a string. The bytes are compared in full, so a match is exact.
  */
 export class KeyTable { // exported for its tests
-  /** The keys, by number. */
-  readonly keys: string[] = [];
+  // The keys are kept only as bytes: a million-row list's keys as strings were a million more
+  // objects for the garbage collector to walk all through the scan.
+  private count = 0;
   private bytes = new Uint8Array(1 << 16);
   private starts = new Uint32Array(1 << 10); // key i is bytes [starts[i], starts[i + 1])
   // Slot h holds a key's number (slots[2h], -1: empty) and its hash (slots[2h + 1]): a probe that
@@ -453,19 +454,29 @@ export class KeyTable { // exported for its tests
   private mask = (1 << 11) - 1;
 
   get size() {
-    return this.keys.length;
+    return this.count;
+  }
+
+  /** Key number `i` as text. */
+  keyAt(i: number): string {
+    return JSON.parse(textOf(this.bytes, this.starts[i]!, this.starts[i + 1]!)) as string;
+  }
+
+  /** Every key, by number. */
+  all(): string[] {
+    return Array.from({ length: this.count }, (_, i) => this.keyAt(i));
   }
 
   /** The key's number: a new one, or the one it was given before. */
   add(key: string): number {
-    const n = this.keys.length;
+    const n = this.count;
     const from = this.starts[n]!;
     const end = this.write(JSON.stringify(key), from);
     const found = this.probeOwn(from, end);
     if (found !== -1) return found;
     this.slots[2 * this.slot] = n;
     this.slots[2 * this.slot + 1] = this.hash;
-    this.keys.push(key);
+    this.count++;
     if (this.starts.length < n + 2) this.starts = grown(this.starts, n + 2);
     this.starts[n + 1] = end;
     if ((n + 1) * 2 > this.mask + 1) this.rehash();
@@ -474,7 +485,7 @@ export class KeyTable { // exported for its tests
 
   /** The number of `key`, or -1 when the list does not have it. */
   find(key: string): number {
-    const from = this.starts[this.keys.length]!;
+    const from = this.starts[this.count]!;
     return this.probeOwn(from, this.write(JSON.stringify(key), from));
   }
 
@@ -939,7 +950,7 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
 
   /** Which one customer each key names: looked up key by key in the identifier buckets (a short list). */
   async function matchByLookup<T>(table: KeyTable, decide: (found: MarketingApprovals) => T): Promise<KeyMatches<T>> {
-    const { keys } = table;
+    const keys = table.all();
     const matches = new KeyMatches<T>(keys.length);
     const base = await baseIdsOf(keys);
     const candidates = new Set<string>();
@@ -1007,19 +1018,18 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
     return !op || op.version < version;
   }
 
-  /** [key number, customer id] for each listed key the overlay says a customer has (or had). */
-  function overlayNames(table: KeyTable): [number, string][] {
-    const { keys } = table;
-    const pairs: [number, string][] = [];
+  /** [key number, customer id, key] for each listed key the overlay says a customer has (or had). */
+  function overlayNames(table: KeyTable): [number, string, string][] {
+    const pairs: [number, string, string][] = [];
     // From the smaller side: a million-row list against a few overlay keys, or the other way round.
-    if (overlay.keys.size < keys.length) {
+    if (overlay.keys.size < table.size) {
       for (const [key, ids] of overlay.keys) {
         const i = table.find(key);
-        if (i !== -1) for (const id of ids) pairs.push([i, id]);
+        if (i !== -1) for (const id of ids) pairs.push([i, id, key]);
       }
     } else {
-      keys.forEach((key, i) => {
-        for (const id of overlay.keys.get(key) ?? []) pairs.push([i, id]);
+      table.all().forEach((key, i) => {
+        for (const id of overlay.keys.get(key) ?? []) pairs.push([i, id, key]);
       });
     }
     return pairs;
@@ -1038,12 +1048,11 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
   ) {
     if (!pairs.length) return;
     summaryOf ??= await summariesOf(new Set(pairs.map(([, id]) => id)));
-    const { keys } = table;
-    for (const [i, id] of pairs) {
+    for (const [i, id, key] of pairs) {
       const s = summaryOf(id);
       const op = overlay.customers.get(id)!;
       if (s && baseNames(id, s[0])) continue; // the buckets hold a newer version
-      if (op.op === 'upsert' && customerKeys(op.data).includes(keys[i]!)) matches.add(i, id, () => decide(overlay.approvalsOver(id, s)!));
+      if (op.op === 'upsert' && customerKeys(op.data).includes(key)) matches.add(i, id, () => decide(overlay.approvalsOver(id, s)!));
     }
   }
 

@@ -1001,5 +1001,11 @@ describe('KeyTable (a scrub list\'s keys by number)', () => {
     expect(table.add('kü✓"\\')).toBe(20_000);
     expect(table.find('kü✓"\\')).toBe(20_000);
     expect(table.size).toBe(20_001);
+    // the keys as text again, from the bytes it keeps
+    expect(table.keyAt(0)).toBe(first);
+    expect(table.keyAt(20_000)).toBe('kü✓"\\');
+    const all = table.all();
+    expect(all).toHaveLength(20_001);
+    expect(all[7]).toBe(`k${(7).toString(36)}${'x'.repeat(2)}`);
   });
 });
