@@ -347,7 +347,7 @@ const UNKNOWN_ROW: RowVerdict = {
  * `now` (unknown when no one customer matched). Without a call that decision reads only the
  * customer's governing standing marketing consent and gives one reason (otherMarketingReason),
  * so a row costs finding that consent and writing its proof (date, method, notice, rep), about
- * a microsecond: a memo of whole decisions cannot help real lists, whose consents each carry
+ * two microseconds: a memo of whole decisions cannot help real lists, whose consents each carry
  * their own capture time and rep, which the reason names.
  */
 export function createScrubDecider(policy: PolicySettings, now: Date): (found: MarketingApprovals | null) => RowVerdict {
