@@ -668,10 +668,13 @@ describe('customer cache: compact', () => {
     const [emptied, kept] = [...shared.values()];
     const gone = [...[...lone.values()][0]!, ...emptied!];
     const other = kept![0]!;
+    // And a customer of the buckets gets a new phone: a scan finds it by the overlay's key.
+    const moved = entries.find((e) => !gone.includes(e) && e !== other && e.consents?.length)!;
     await cache.applyChanges(
       changes([
         ...gone.map((e) => tomb('customer', e.customer.id!, V + 1)),
         up('consent', consent(9000, other.customer.id!, { state: 'revoked' }), 1),
+        up('customer', customer(Number(moved.customer.id!.slice(1)), { phones: ['+14075550999'] }), V + 1),
       ]),
       'chg',
     );
@@ -680,7 +683,10 @@ describe('customer cache: compact', () => {
       if (gone.some((e) => e.customer.id === id)) return null;
       return id === other.customer.id ? { customerId: id, consents: [...a!.consents, expect.objectContaining({ id: 'k9000', state: 'revoked' })] } : a;
     });
+    rows.push(ids({ phones: ['+14075550999'] }));
+    expected.push(before[entries.indexOf(moved)]!);
     const counts = { customers: 300 - gone.length, consents: 200 - gone.reduce((n, e) => n + (e.consents?.length ?? 0), 0) + 1 };
+    expect(expected.at(-1)?.customerId).toBe(moved.customer.id);
     expect(await approvalsMany(cache, rows)).toEqual(expected);
     expect(await cache.counts()).toEqual(counts);
     expect(await cache.compact(0)).toBe(true);
