@@ -933,19 +933,21 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
     if (!layout) return () => null;
     const out = new Map<string, Summary>();
     const groups = byBucket(ids);
-    await visitBuckets(summaryRows, summaryCache, groups.keys(), BucketText.array, (b, text) => {
-      const wanted = groups.get(b)!;
-      if (wanted.length >= FIND_EACH_BELOW) {
-        const want = new Set(wanted);
-        for (const s of text.all<StoredSummary[]>()) if (want.has(s[0])) out.set(s[0], summaryOfStored(s));
-      } else {
-        for (const id of wanted) {
-          const s = text.find(summaryStart(id)) as StoredSummary | null;
-          if (s) out.set(id, summaryOfStored(s));
-        }
-      }
-    });
+    await visitBuckets(summaryRows, summaryCache, groups.keys(), BucketText.array, (b, text) => summariesIn(text, groups.get(b)!, out));
     return (id) => out.get(id) ?? null;
+  }
+
+  /** Adds to `out` the summaries of customers `wanted` that summary bucket `text` holds. */
+  function summariesIn(text: BucketText, wanted: readonly string[], out: Map<string, Summary>) {
+    if (wanted.length >= FIND_EACH_BELOW) {
+      const want = new Set(wanted);
+      for (const s of text.all<StoredSummary[]>()) if (want.has(s[0])) out.set(s[0], summaryOfStored(s));
+    } else {
+      for (const id of wanted) {
+        const s = text.find(summaryStart(id)) as StoredSummary | null;
+        if (s) out.set(id, summaryOfStored(s));
+      }
+    }
   }
 
   /** Which one customer each key names: looked up key by key in the identifier buckets (a short list). */
@@ -983,10 +985,8 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
       await visitBuckets(summaryRows, summaryCache, all, (row) => row, (b, row) => {
         if (!row) return;
         const bytes = inflate(row);
-        for (const id of wanted.get(b) ?? []) {
-          const s = BucketText.over(bytes).find(summaryStart(id)) as StoredSummary | null;
-          if (s) overlaid.set(id, summaryOfStored(s));
-        }
+        const named = wanted.get(b);
+        if (named) summariesIn(BucketText.over(bytes), named, overlaid);
         const bucket = new ScannedSummaries(bytes);
         bucket.scan(table, (start, end, hits) => {
           const head = bucket.head(start);
