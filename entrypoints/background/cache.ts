@@ -64,6 +64,13 @@ export interface CustomerCache {
    * the cursor. Throws (changing nothing) on a page that does not continue the snapshot.
    */
   applySnapshotPage(page: SnapshotCustomersPage | SnapshotIdentifiersPage): Promise<void>;
+  /**
+   * applySnapshotPage in two steps, so a first sync can encode (deflate) the next page while this
+   * one's transaction commits. Write encoded pages in their order, each after the one before
+   * it has been written.
+   */
+  encodeSnapshotPage(page: SnapshotCustomersPage | SnapshotIdentifiersPage): Promise<EncodedSnapshotPage>;
+  writeSnapshotPage(encoded: EncodedSnapshotPage): Promise<void>;
   /** The unfinished snapshot, or null (none started, or complete). */
   snapshotProgress(): Promise<SnapshotProgress | null>;
   /** The cursor stored with the last applied page; null before the first page. */
@@ -97,6 +104,14 @@ export interface CustomerCache {
   getCampaign(id: string): Promise<Campaign | null>;
   adapters(): Promise<CachedAdapter[]>;
   close(): void;
+}
+
+/** A snapshot page with its buckets encoded as stored, ready for `writeSnapshotPage`. */
+export interface EncodedSnapshotPage {
+  readonly page: Omit<SnapshotCustomersPage, 'buckets'> | Omit<SnapshotIdentifiersPage, 'buckets'>;
+  readonly customers: number;
+  readonly consents: number;
+  readonly rows: { phase: 'customers'; buckets: EncodedCustomerBuckets } | { phase: 'identifiers'; buckets: BucketRow[] };
 }
 
 /** Overlay size (customers + consents) past which a sync run folds it into the buckets. */
@@ -1151,6 +1166,55 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
     await Promise.all([db.summaryGroups.bulkPut(puts), db.summaryGroups.bulkDelete(deletes)]);
   }
 
+  async function encodeSnapshotPage({ buckets, ...page }: SnapshotCustomersPage | SnapshotIdentifiersPage): Promise<EncodedSnapshotPage> {
+    if (page.phase === 'customers') {
+      const entries = buckets as SnapshotCustomersPage['buckets'];
+      let consents = 0;
+      for (const { customers } of entries) for (const e of customers) consents += e.consents.length;
+      return {
+        page,
+        customers: entries.reduce((n, { customers }) => n + customers.length, 0),
+        consents,
+        rows: { phase: 'customers', buckets: await encodeCustomerBuckets(entries.map(({ b, customers }) => [b, customers as CustomerEntry[]])) },
+      };
+    }
+    return { page, customers: 0, consents: 0, rows: { phase: 'identifiers', buckets: await encodeIdentifierBuckets(buckets as SnapshotIdentifiersPage['buckets']) } };
+  }
+
+  async function writeSnapshotPage({ page, customers, consents, rows }: EncodedSnapshotPage): Promise<void> {
+    await db.transaction('rw', all, async () => {
+      await fresh();
+      let progress = await state('snapshot');
+      if (page.phase === 'customers' && page.from === 0) {
+        await clearAll();
+        progress = { bits: page.bits, cursor: page.cursor, phase: 'customers', next: 0, ...(page.build ? { build: page.build } : {}) };
+        layout = { bits: page.bits, customers: 0, consents: 0 };
+        await applySmallTables(db, page.others);
+      } else if (!progress || progress.phase !== page.phase || progress.next !== page.from || progress.bits !== page.bits) {
+        const expected = progress ? `${progress.phase} from bucket ${progress.next} of 2^${progress.bits}` : 'customers from bucket 0';
+        throw new Error(`snapshot page out of order: got ${page.phase} from bucket ${page.from} of 2^${page.bits}, expected ${expected}`);
+      }
+      progress = progress!;
+      const l = layout ?? { bits: page.bits, customers: 0, consents: 0 };
+      if (rows.phase === 'customers') {
+        await writeCustomerBuckets(rows.buckets);
+        l.customers += customers;
+        l.consents += consents;
+        progress = page.done ? { ...progress, phase: 'identifiers', next: 0 } : { ...progress, next: page.to };
+      } else {
+        await db.identifierBuckets.bulkPut(rows.buckets);
+        progress = { ...progress, next: page.to };
+      }
+      await db.syncState.put({ key: 'layout', value: l });
+      if (page.phase === 'identifiers' && page.done) {
+        await db.syncState.delete('snapshot');
+        await db.syncState.put({ key: 'cursor', value: progress.cursor });
+      } else await db.syncState.put({ key: 'snapshot', value: progress });
+      await bump();
+    });
+    generation = -1; // buckets changed: decode again on the next read
+  }
+
   /** Empties every table but keeps the generation counter, so no handle mistakes the new state for one it decoded. */
   async function clearAll() {
     await Promise.all(all.filter((t) => t !== db.syncState).map((t) => t.clear()));
@@ -1198,44 +1262,11 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
     },
 
     async applySnapshotPage(page) {
-      const encoded =
-        page.phase === 'customers'
-          ? await encodeCustomerBuckets(page.buckets.map(({ b, customers }) => [b, customers as CustomerEntry[]]))
-          : await encodeIdentifierBuckets(page.buckets);
-      await db.transaction('rw', all, async () => {
-        await fresh();
-        let progress = await state('snapshot');
-        if (page.phase === 'customers' && page.from === 0) {
-          await clearAll();
-          progress = { bits: page.bits, cursor: page.cursor, phase: 'customers', next: 0, ...(page.build ? { build: page.build } : {}) };
-          layout = { bits: page.bits, customers: 0, consents: 0 };
-          await applySmallTables(db, page.others);
-        } else if (!progress || progress.phase !== page.phase || progress.next !== page.from || progress.bits !== page.bits) {
-          const expected = progress ? `${progress.phase} from bucket ${progress.next} of 2^${progress.bits}` : 'customers from bucket 0';
-          throw new Error(`snapshot page out of order: got ${page.phase} from bucket ${page.from} of 2^${page.bits}, expected ${expected}`);
-        }
-        progress = progress!;
-        const l = layout ?? { bits: page.bits, customers: 0, consents: 0 };
-        if (page.phase === 'customers') {
-          await writeCustomerBuckets(encoded as EncodedCustomerBuckets);
-          for (const { customers } of page.buckets) {
-            l.customers += customers.length;
-            for (const e of customers) l.consents += e.consents.length;
-          }
-          progress = page.done ? { ...progress, phase: 'identifiers', next: 0 } : { ...progress, next: page.to };
-        } else {
-          await db.identifierBuckets.bulkPut(encoded as BucketRow[]);
-          progress = { ...progress, next: page.to };
-        }
-        await db.syncState.put({ key: 'layout', value: l });
-        if (page.phase === 'identifiers' && page.done) {
-          await db.syncState.delete('snapshot');
-          await db.syncState.put({ key: 'cursor', value: progress.cursor });
-        } else await db.syncState.put({ key: 'snapshot', value: progress });
-        await bump();
-      });
-      generation = -1; // buckets changed: decode again on the next read
+      await writeSnapshotPage(await encodeSnapshotPage(page));
     },
+
+    encodeSnapshotPage,
+    writeSnapshotPage,
 
     snapshotProgress: () => state('snapshot'),
 

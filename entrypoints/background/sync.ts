@@ -6,7 +6,7 @@
 // State lives in the cache (cursor) and the store (status, quarantine); only `running` is in
 // memory. One run at a time: asking while a run is going joins it.
 import type { BackendClient, BackendFailure } from './backend';
-import type { CustomerCache } from './cache';
+import type { CustomerCache, EncodedSnapshotPage } from './cache';
 import type { GuardStore, Kv, Session } from './store';
 
 
@@ -113,13 +113,34 @@ export function createSyncEngine(deps: SyncDeps): SyncEngine {
       : { phase: 'customers', bits: null, from: 0 };
     let first = progress === null;
     let pending = backend.snapshot(session, q, signal);
+    const cancelled: SyncOutcome = { ok: false, reason: 'cancelled', error: 'Sync cancelled.' };
+    const invalid = (e: unknown): BackendFailure => ({ ok: false, kind: 'invalid_response', status: 200, message: e instanceof Error ? e.message : String(e), rawSize: 0 });
+    // The page before this one while its transaction commits: the worker encodes (deflates) the
+    // next page meanwhile. Every way out waits for it, so nothing is written after the sync stops.
+    let writing: { result: Promise<{ error: unknown } | null>; label: string; where: string; changes: number } | null = null;
+    /** Waits for the page being written: null when it was written (or none was), else the outcome to stop with. */
+    const written = async (): Promise<SyncOutcome | null> => {
+      const w = writing;
+      if (!w) return null;
+      writing = null;
+      const waiting = performance.now();
+      const failure = await w.result;
+      counted.applyMs += performance.now() - waiting;
+      if (failure) return failed(invalid(failure.error), session, w.where, w.label);
+      counted.pages += 1;
+      counted.changes += w.changes;
+      await resolveQuarantine(w.label);
+      return null;
+    };
     for (;;) {
-      if (signal.aborted) return { ok: false, reason: 'cancelled', error: 'Sync cancelled.' };
+      if (signal.aborted) return (await written()) ?? cancelled;
       const res = await pending;
-      if (signal.aborted) return { ok: false, reason: 'cancelled', error: 'Sync cancelled.' };
+      if (signal.aborted) return (await written()) ?? cancelled;
       const label = `snapshot:${q.phase}:${q.from}`;
       const where = `the first-sync snapshot page (${q.phase} from bucket ${q.from})`;
       if (!res.ok) {
+        const stopped = await written();
+        if (stopped) return stopped;
         if (res.kind === 'http' && res.status === 404 && first) return null;
         return failed(res, session, where, label);
       }
@@ -134,18 +155,23 @@ export function createSyncEngine(deps: SyncDeps): SyncEngine {
           ? { phase: 'identifiers', bits: page.bits, from: 0, build }
           : { phase: page.phase, bits: page.bits, from: page.to, build };
       if (next) pending = backend.snapshot(session, next, signal);
-      const applying = performance.now();
+      const encoding = performance.now();
+      let encoded: EncodedSnapshotPage;
       try {
-        await cache.applySnapshotPage(page);
-        counted.applyMs += performance.now() - applying;
+        encoded = await cache.encodeSnapshotPage(page);
       } catch (e) {
-        const message = e instanceof Error ? e.message : String(e);
-        return failed({ ok: false, kind: 'invalid_response', status: 200, message, rawSize: 0 }, session, where, label);
+        return (await written()) ?? failed(invalid(e), session, where, label);
       }
-      counted.pages += 1;
-      if (page.phase === 'customers') for (const b of page.buckets) counted.changes += b.customers.length;
-      await resolveQuarantine(label);
-      if (!next) return null;
+      counted.applyMs += performance.now() - encoding;
+      const stopped = await written();
+      if (stopped) return stopped;
+      if (signal.aborted) return cancelled;
+      const result = cache.writeSnapshotPage(encoded).then(
+        () => null,
+        (error: unknown) => ({ error }),
+      );
+      writing = { result, label, where, changes: encoded.customers };
+      if (!next) return written();
       q = next;
       first = false;
     }

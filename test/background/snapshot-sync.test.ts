@@ -82,6 +82,30 @@ describe('first sync through the snapshot', () => {
     expect(await status(bg)).toMatchObject({ quarantined: 0, lastError: null, counts: { customers: 4, consents: 2 } });
   });
 
+  it('keeps the page written while the next one was encoded when the cache refuses that next one, and resumes at it', async () => {
+    const backend = serveSnapshot(new FakeBackend(), people, consents);
+    backend.page('s0', { changes: [], cursor: 's0', hasMore: false });
+    const good = backend.snapshots.get('identifiers:0')!;
+    // A well-formed page of another layout: the schema passes it, the cache refuses it as out of order.
+    backend.snapshots.set('identifiers:0', { phase: 'identifiers', bits: 2, from: 0, to: 4, done: true, cursor: 's-later', buckets: [] });
+    const bg = makeBackground(backend);
+    await signIn(bg);
+
+    const s = await status(bg);
+    expect(s.lastError).toMatch(/snapshot page \(identifiers from bucket 0\).*out of order.*quarantined/);
+    expect(s.quarantined).toBe(1);
+    expect(await bg.cache.cursor()).toBeNull();
+    // Both customer pages were written, the second while the refused page was being encoded.
+    expect(await bg.cache.snapshotProgress()).toMatchObject({ phase: 'identifiers', next: 0 });
+
+    backend.snapshots.set('identifiers:0', good);
+    backend.snapshotRequests = [];
+    expect((await bg.sync.run()).ok).toBe(true);
+    expect(backend.snapshotRequests).toEqual(['identifiers:0']);
+    expect(await status(bg)).toMatchObject({ quarantined: 0, lastError: null, counts: { customers: 4, consents: 2 } });
+    expect(await snapshotOf(bg, { accountNumber: 'ACCT-44' })).toMatchObject({ customer: { id: 'c4' } });
+  });
+
   it('quarantines a deflated page that does not inflate (cut short, or not DEFLATE at all) and resumes there', async () => {
     const backend = serveSnapshot(new FakeBackend(), people, consents);
     backend.page('s0', { changes: [], cursor: 's0', hasMore: false });
