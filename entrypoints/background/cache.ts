@@ -117,7 +117,7 @@ export interface EncodedSnapshotPage {
 /** Overlay size (customers + consents) past which a sync run folds it into the buckets. */
 export const COMPACT_AT = 50_000;
 const KEEP_ROWS = 16; // bucket rows kept (compressed) per kind: the records on screen are not read again
-const READ_CHUNK = 256; // buckets per bulkGet / per compaction transaction
+const READ_CHUNK = 256; // buckets per bulkGet / per compaction step
 // Summary buckets per record (summaryGroups): a scrub reads them all, and IndexedDB here reads
 // the same 64 MB as 16,384 records of 4 KB in ~5 s but as 1,024 records of 64 KB in ~2.4 s.
 const SUMMARY_GROUP_BITS = 4;
@@ -364,7 +364,7 @@ const utf8Out = new TextDecoder();
  * (a third of a first sync's worker time), and to ~15% fewer bytes. It is asynchronous, so rows
  * are made before the transaction that writes them opens (IndexedDB commits a transaction that
  * waits on anything else), one at a time: the text is encoded into one kept buffer, which the
- * stream has read once the write resolves (a new array per bucket, by TextEncoder.encode or a
+ * stream has read once its close resolves (a new array per bucket, by TextEncoder.encode or a
  * copy, cost the worker a tenth of a first sync in allocation and garbage collection).
  */
 async function linesRow(b: number, lines: readonly string[], [open, close]: '[]' | '{}'): Promise<BucketRow> {
@@ -373,11 +373,11 @@ async function linesRow(b: number, lines: readonly string[], [open, close]: '[]'
   const shared = !encoding;
   let buffer = shared ? encoded : new Uint8Array(text.length * 3);
   if (buffer.length < text.length * 3) buffer = encoded = new Uint8Array(text.length * 3);
-  encoding ||= shared;
   const size = utf8In.encodeInto(text, buffer).written;
   const stream = new CompressionStream('deflate-raw');
   const deflated = new Response(stream.readable).arrayBuffer();
   const writer = stream.writable.getWriter();
+  encoding ||= shared;
   try {
     await writer.write(buffer.subarray(0, size) as Uint8Array<ArrayBuffer>);
     await writer.close();
@@ -787,12 +787,19 @@ type EncodedCustomerBuckets = Awaited<ReturnType<typeof encodeCustomerBuckets>>;
 
 /** Identifier bucket rows: key -> customer id, or ids when the key names several customers. */
 async function encodeIdentifierBuckets(buckets: SnapshotIdentifiersPage['buckets']): Promise<BucketRow[]> {
+  return encodeIdentifierMaps(
+    buckets.map(({ b, keys }) => {
+      const obj: IdentifierMap = {};
+      for (const [key, id] of keys) addId(obj, key, id);
+      return [b, obj];
+    }),
+  );
+}
+
+/** Identifier bucket rows from their maps (deflating is asynchronous: made before a transaction opens). */
+async function encodeIdentifierMaps(maps: Iterable<[number, IdentifierMap]>): Promise<BucketRow[]> {
   const rows: BucketRow[] = [];
-  for (const { b, keys } of buckets) {
-    const obj: IdentifierMap = {};
-    for (const [key, id] of keys) addId(obj, key, id);
-    rows.push(await identifierRow(b, obj));
-  }
+  for (const [b, obj] of maps) rows.push(await identifierRow(b, obj));
   return rows;
 }
 
@@ -1169,11 +1176,15 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
   async function encodeSnapshotPage({ buckets, ...page }: SnapshotCustomersPage | SnapshotIdentifiersPage): Promise<EncodedSnapshotPage> {
     if (page.phase === 'customers') {
       const entries = buckets as SnapshotCustomersPage['buckets'];
+      let customers = 0;
       let consents = 0;
-      for (const { customers } of entries) for (const e of customers) consents += e.consents.length;
+      for (const bucket of entries) {
+        customers += bucket.customers.length;
+        for (const e of bucket.customers) consents += e.consents.length;
+      }
       return {
         page,
-        customers: entries.reduce((n, { customers }) => n + customers.length, 0),
+        customers,
         consents,
         rows: { phase: 'customers', buckets: await encodeCustomerBuckets(entries.map(({ b, customers }) => [b, customers as CustomerEntry[]])) },
       };
@@ -1363,13 +1374,13 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
       const { bits, byBucket, ov } = plan;
       const placedTombstones = new Set<string>();
       const buckets = [...byBucket.keys()].sort((a, b) => a - b);
-      // Chunk by chunk, each in its own transaction: merging is idempotent (the overlay stays
+      // Chunk by chunk, each in its own transactions: merging is idempotent (the overlay stays
       // until the end, and a bucket already merged merges to itself), so a stop in between loses nothing.
       for (let i = 0; i < buckets.length; i += READ_CHUNK) {
         const chunk = buckets.slice(i, i + READ_CHUNK);
         // Read and merge in one transaction, deflate outside it (deflating is asynchronous), write
         // in another that first checks nothing was written in between (else the chunk is done again).
-        for (;;) {
+        for (let attempt = 1; ; attempt++) {
           const merged = await db.transaction('r', bucketTables, async () => {
             const seen = (await state('generation')) ?? 0;
             const l: Layout = (await state('layout')) ?? { bits, customers: 0, consents: 0 };
@@ -1377,12 +1388,13 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
             const keyAdds: [string, string][] = [];
             const keyRemoves: [string, string][] = [];
             const rewritten: [number, CachedCustomer[]][] = [];
+            const placed: string[] = []; // consent tombstones this chunk applies
             for (let j = 0; j < chunk.length; j++) {
               const entries = decodeCustomers(rows[j]);
               for (const id of byBucket.get(chunk[j]!)!) {
                 const before = entries.get(id) ?? null;
                 const after = ov.merge(id, before);
-                for (const c of before?.consents ?? []) if (ov.consents.get(c.id)?.op === 'tombstone') placedTombstones.add(c.id);
+                for (const c of before?.consents ?? []) if (ov.consents.get(c.id)?.op === 'tombstone') placed.push(c.id);
                 const oldKeys = new Set(before ? customerKeys(before.customer) : []);
                 const newKeys = new Set(after ? customerKeys(after.customer) : []);
                 for (const k of oldKeys) if (!newKeys.has(k)) keyRemoves.push([k, id]);
@@ -1399,11 +1411,16 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
               }
               rewritten.push([chunk[j]!, [...entries.values()]]);
             }
-            return { seen, l, rewritten, identifiers: await movedIdentifiers(bits, keyAdds, keyRemoves) };
+            // Not cleared, snapshotted again or compacted by another handle since the plan was made.
+            const current = (await db.overlay.get(plan.lastSeq)) !== undefined && l.bits === bits;
+            return { seen, current, l, rewritten, placed, identifiers: await movedIdentifiers(bits, keyAdds, keyRemoves) };
           });
+          if (!merged.current) {
+            generation = -1;
+            return false; // the plan is void; the next sync run compacts what is there then
+          }
           const customerRows = await encodeCustomerBuckets(merged.rewritten);
-          const identifierRows: BucketRow[] = [];
-          for (const [b, obj] of merged.identifiers) identifierRows.push(await identifierRow(b, obj));
+          const identifierRows = await encodeIdentifierMaps(merged.identifiers);
           const written = await db.transaction('rw', bucketTables, async () => {
             if (((await state('generation')) ?? 0) !== merged.seen) return false;
             await writeCustomerBuckets(customerRows);
@@ -1412,7 +1429,11 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
             await bump();
             return true;
           });
-          if (written) break;
+          if (written) {
+            for (const id of merged.placed) placedTombstones.add(id);
+            break;
+          }
+          if (attempt === 5) throw new Error('compaction stopped: other writes kept changing the cache between its read and its write');
         }
       }
       await db.transaction('rw', bucketTables, async () => {

@@ -803,6 +803,46 @@ describe('customer cache: several handles', () => {
   });
 });
 
+describe('customer cache: a compaction interrupted by another handle', () => {
+  it('gives up when another handle clears the cache between its read and its write, and brings nothing back', async () => {
+    const name = newName();
+    const a = await snapshotWorld(name);
+    await a.applyChanges(CHANGES(), 'chg-1');
+    const b = open(name);
+    const Real = globalThis.CompressionStream;
+    let cleared: Promise<void> | null = null;
+    // Compaction deflates between its read and its write: the first bucket it deflates waits until B has cleared.
+    globalThis.CompressionStream = class {
+      readonly readable: ReadableStream<Uint8Array>;
+      readonly writable: WritableStream<BufferSource>;
+      constructor(format: CompressionFormat) {
+        const real = new Real(format);
+        const held = (cleared ??= b.clear());
+        const gate = new TransformStream<BufferSource, BufferSource>({
+          async transform(chunk, out) {
+            await held;
+            out.enqueue(chunk);
+          },
+        });
+        void gate.readable.pipeTo(real.writable).catch(() => undefined);
+        this.writable = gate.writable;
+        this.readable = real.readable;
+      }
+    } as unknown as typeof CompressionStream;
+    try {
+      expect(await a.compact(0)).toBe(false);
+    } finally {
+      globalThis.CompressionStream = Real;
+    }
+    expect(cleared).not.toBeNull();
+    for (const cache of [a, b]) {
+      expect(await cache.counts()).toEqual({ customers: 0, consents: 0 });
+      for (const r of ROWS) expect(await cache.findCustomer(r)).toBeNull();
+    }
+    expect(await a.compact(0)).toBe(false);
+  });
+});
+
 describe('customer cache: clear and streamAll', () => {
   it('clear() empties everything', async () => {
     const cache = await snapshotWorld();

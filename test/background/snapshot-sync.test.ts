@@ -85,23 +85,25 @@ describe('first sync through the snapshot', () => {
   it('keeps the page written while the next one was encoded when the cache refuses that next one, and resumes at it', async () => {
     const backend = serveSnapshot(new FakeBackend(), people, consents);
     backend.page('s0', { changes: [], cursor: 's0', hasMore: false });
-    const good = backend.snapshots.get('identifiers:0')!;
-    // A well-formed page of another layout: the schema passes it, the cache refuses it as out of order.
-    backend.snapshots.set('identifiers:0', { phase: 'identifiers', bits: 2, from: 0, to: 4, done: true, cursor: 's-later', buckets: [] });
+    const good = backend.snapshots.get('customers:1')!;
+    // A well-formed page of another layout: the schema passes it, the cache refuses it as out of
+    // order, after the page it names as next has already been asked for.
+    backend.snapshots.set('customers:1', { phase: 'customers', bits: 2, from: 1, to: 2, done: false, cursor: 's-later', buckets: [] });
     const bg = makeBackground(backend);
     await signIn(bg);
 
     const s = await status(bg);
-    expect(s.lastError).toMatch(/snapshot page \(identifiers from bucket 0\).*out of order.*quarantined/);
+    expect(s.lastError).toMatch(/snapshot page \(customers from bucket 1\).*out of order.*quarantined/);
     expect(s.quarantined).toBe(1);
+    expect(backend.snapshotRequests).toEqual(['customers:0', 'customers:1', 'customers:2']);
     expect(await bg.cache.cursor()).toBeNull();
-    // Both customer pages were written, the second while the refused page was being encoded.
-    expect(await bg.cache.snapshotProgress()).toMatchObject({ phase: 'identifiers', next: 0 });
+    // The first page was written while the refused one was encoded; nothing of the refused one.
+    expect(await bg.cache.snapshotProgress()).toMatchObject({ phase: 'customers', next: 1, bits: 1 });
 
-    backend.snapshots.set('identifiers:0', good);
+    backend.snapshots.set('customers:1', good);
     backend.snapshotRequests = [];
     expect((await bg.sync.run()).ok).toBe(true);
-    expect(backend.snapshotRequests).toEqual(['identifiers:0']);
+    expect(backend.snapshotRequests).toEqual(['customers:1', 'identifiers:0']);
     expect(await status(bg)).toMatchObject({ quarantined: 0, lastError: null, counts: { customers: 4, consents: 2 } });
     expect(await snapshotOf(bg, { accountNumber: 'ACCT-44' })).toMatchObject({ customer: { id: 'c4' } });
   });
