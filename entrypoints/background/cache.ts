@@ -370,9 +370,10 @@ const utf8Out = new TextDecoder();
 async function linesRow(b: number, lines: readonly string[], [open, close]: '[]' | '{}'): Promise<BucketRow> {
   const text = `${open}\n${lines.join(',\n')}\n${close}`;
   // Two rows made at once (two handles writing) must not share the buffer: the second gets its own.
+  const need = text.length * 3;
   const shared = !encoding;
-  let buffer = shared ? encoded : new Uint8Array(text.length * 3);
-  if (buffer.length < text.length * 3) buffer = encoded = new Uint8Array(text.length * 3);
+  if (shared && encoded.length < need) encoded = new Uint8Array(need);
+  const buffer = shared ? encoded : new Uint8Array(need);
   const size = utf8In.encodeInto(text, buffer).written;
   const stream = new CompressionStream('deflate-raw');
   const deflated = new Response(stream.readable).arrayBuffer();
@@ -765,8 +766,6 @@ function decodeCustomers(row: BucketRow | undefined): Map<string, CachedCustomer
   return m;
 }
 const decodeIdentifiers = (row: BucketRow | undefined) => BucketText.object(row).all<IdentifierMap>();
-const identifierRow = (b: number, obj: IdentifierMap) =>
-  linesRow(b, Object.entries(obj).map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`), '{}');
 
 /** Customer and summary bucket rows for whole buckets (an empty bucket is deleted), made before a transaction opens. */
 async function encodeCustomerBuckets(buckets: [number, CachedCustomer[]][]) {
@@ -799,7 +798,7 @@ async function encodeIdentifierBuckets(buckets: SnapshotIdentifiersPage['buckets
 /** Identifier bucket rows from their maps (deflating is asynchronous: made before a transaction opens). */
 async function encodeIdentifierMaps(maps: Iterable<[number, IdentifierMap]>): Promise<BucketRow[]> {
   const rows: BucketRow[] = [];
-  for (const [b, obj] of maps) rows.push(await identifierRow(b, obj));
+  for (const [b, obj] of maps) rows.push(await linesRow(b, Object.entries(obj).map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`), '{}'));
   return rows;
 }
 
@@ -935,9 +934,8 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
     return bs.map((b) => byGroup.get(groupOf(b))?.parts[slotOf(b)] ?? undefined);
   }
 
-  /** Groups `items` by their bucket in the current layout. */
-  function byBucket(items: Iterable<string>): Map<number, string[]> {
-    const bits = layout!.bits;
+  /** Groups `items` by their bucket in a layout of 2^bits buckets (by default the current one). */
+  function byBucket(items: Iterable<string>, bits = layout!.bits): Map<number, string[]> {
     const out = new Map<number, string[]>();
     for (const x of items) {
       const b = bucketOf(x, bits);
@@ -1360,20 +1358,13 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
       const plan = await read(async () => {
         if (overlay.size <= threshold) return null;
         const bits = layout?.bits ?? suggestBucketBits(overlay.customers.size);
-        const byBucket = new Map<number, string[]>();
-        const ids = new Set([...overlay.customers.keys(), ...overlay.consentsOf.keys()]);
-        for (const id of ids) {
-          const b = bucketOf(id, bits);
-          const list = byBucket.get(b);
-          if (list) list.push(id);
-          else byBucket.set(b, [id]);
-        }
-        return { bits, byBucket, lastSeq: (await db.overlay.orderBy('seq').last())?.seq ?? 0, ov: overlay };
+        const touched = byBucket(new Set([...overlay.customers.keys(), ...overlay.consentsOf.keys()]), bits);
+        return { bits, byBucket: touched, lastSeq: (await db.overlay.orderBy('seq').last())?.seq ?? 0, ov: overlay };
       });
       if (!plan) return false;
-      const { bits, byBucket, ov } = plan;
+      const { ov } = plan;
       const placedTombstones = new Set<string>();
-      const buckets = [...byBucket.keys()].sort((a, b) => a - b);
+      const buckets = [...plan.byBucket.keys()].sort((a, b) => a - b);
       // Chunk by chunk, each in its own transactions: merging is idempotent (the overlay stays
       // until the end, and a bucket already merged merges to itself), so a stop in between loses nothing.
       for (let i = 0; i < buckets.length; i += READ_CHUNK) {
@@ -1381,40 +1372,7 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
         // Read and merge in one transaction, deflate outside it (deflating is asynchronous), write
         // in another that first checks nothing was written in between (else the chunk is done again).
         for (let attempt = 1; ; attempt++) {
-          const merged = await db.transaction('r', bucketTables, async () => {
-            const seen = (await state('generation')) ?? 0;
-            const l: Layout = (await state('layout')) ?? { bits, customers: 0, consents: 0 };
-            const rows = await db.customerBuckets.bulkGet(chunk);
-            const keyAdds: [string, string][] = [];
-            const keyRemoves: [string, string][] = [];
-            const rewritten: [number, CachedCustomer[]][] = [];
-            const placed: string[] = []; // consent tombstones this chunk applies
-            for (let j = 0; j < chunk.length; j++) {
-              const entries = decodeCustomers(rows[j]);
-              for (const id of byBucket.get(chunk[j]!)!) {
-                const before = entries.get(id) ?? null;
-                const after = ov.merge(id, before);
-                for (const c of before?.consents ?? []) if (ov.consents.get(c.id)?.op === 'tombstone') placed.push(c.id);
-                const oldKeys = new Set(before ? customerKeys(before.customer) : []);
-                const newKeys = new Set(after ? customerKeys(after.customer) : []);
-                for (const k of oldKeys) if (!newKeys.has(k)) keyRemoves.push([k, id]);
-                for (const k of newKeys) if (!oldKeys.has(k)) keyAdds.push([k, id]);
-                if (before) {
-                  l.customers -= 1;
-                  l.consents -= before.consents.length;
-                }
-                if (after) {
-                  entries.set(id, after);
-                  l.customers += 1;
-                  l.consents += after.consents.length;
-                } else entries.delete(id);
-              }
-              rewritten.push([chunk[j]!, [...entries.values()]]);
-            }
-            // Not cleared, snapshotted again or compacted by another handle since the plan was made.
-            const current = (await db.overlay.get(plan.lastSeq)) !== undefined && l.bits === bits;
-            return { seen, current, l, rewritten, placed, identifiers: await movedIdentifiers(bits, keyAdds, keyRemoves) };
-          });
+          const merged = await db.transaction('r', bucketTables, () => mergeChunk(chunk, plan));
           if (!merged.current) {
             generation = -1;
             return false; // the plan is void; the next sync run compacts what is there then
@@ -1507,6 +1465,47 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
       db.close();
     },
   };
+
+  /**
+   * Inside a transaction: chunk `chunk` of a compaction's buckets with the overlay `plan.ov`
+   * merged in, the layout counts after it, the identifier buckets it changes, and the consent
+   * tombstones it applies; `seen` is the generation it was read at, `current` whether the plan
+   * still stands (the cache was not cleared, snapshotted again or compacted by another handle).
+   */
+  async function mergeChunk(chunk: number[], plan: { bits: number; byBucket: Map<number, string[]>; lastSeq: number; ov: Overlay }) {
+    const { bits, byBucket, ov } = plan;
+    const seen = (await state('generation')) ?? 0;
+    const l: Layout = (await state('layout')) ?? { bits, customers: 0, consents: 0 };
+    const rows = await db.customerBuckets.bulkGet(chunk);
+    const keyAdds: [string, string][] = [];
+    const keyRemoves: [string, string][] = [];
+    const rewritten: [number, CachedCustomer[]][] = [];
+    const placed: string[] = [];
+    chunk.forEach((b, j) => {
+      const entries = decodeCustomers(rows[j]);
+      for (const id of byBucket.get(b)!) {
+        const before = entries.get(id) ?? null;
+        const after = ov.merge(id, before);
+        for (const c of before?.consents ?? []) if (ov.consents.get(c.id)?.op === 'tombstone') placed.push(c.id);
+        const oldKeys = new Set(before ? customerKeys(before.customer) : []);
+        const newKeys = new Set(after ? customerKeys(after.customer) : []);
+        for (const k of oldKeys) if (!newKeys.has(k)) keyRemoves.push([k, id]);
+        for (const k of newKeys) if (!oldKeys.has(k)) keyAdds.push([k, id]);
+        if (before) {
+          l.customers -= 1;
+          l.consents -= before.consents.length;
+        }
+        if (after) {
+          entries.set(id, after);
+          l.customers += 1;
+          l.consents += after.consents.length;
+        } else entries.delete(id);
+      }
+      rewritten.push([b, [...entries.values()]]);
+    });
+    const current = (await db.overlay.get(plan.lastSeq)) !== undefined && l.bits === bits;
+    return { seen, current, l, rewritten, placed, identifiers: await movedIdentifiers(bits, keyAdds, keyRemoves) };
+  }
 
   /** Inside a transaction: the identifier buckets `adds` and `removes` touch, with those keys moved between customers. */
   async function movedIdentifiers(bits: number, adds: [string, string][], removes: [string, string][]): Promise<Map<number, IdentifierMap>> {
