@@ -1,5 +1,9 @@
-// Messages between the campaigns page and its scrub worker, parsed with zod on both sides.
+// Messages between the campaigns page and its scrub worker, and between the scrub worker and its
+// scan helper, parsed with zod on both sides.
 import { z } from 'zod';
+import type { RowVerdict } from '@/lib/campaign';
+import type { ScanPart } from '@/entrypoints/background/cache';
+import { Consent, PolicySettings, RuleId } from '@/lib/schemas';
 
 export const ScrubStart = z.object({
   type: z.literal('start'),
@@ -33,3 +37,89 @@ export const ScrubWorkerReply = z.discriminatedUnion('type', [
   z.object({ type: z.literal('error'), message: z.string() }),
 ]);
 export type ScrubWorkerReply = z.infer<typeof ScrubWorkerReply>;
+
+// ---- the scan helper: a second worker that scans half of the summary buckets (split-scan.ts) ----
+
+const bytesOf = <A>(ctor: new (...a: never[]) => A, what: string) => z.custom<A>((v) => v instanceof ctor, `${what} must be a typed array`);
+
+export const ScanRequest = z.object({
+  type: z.literal('scan'),
+  cacheName: z.string().min(1).max(100),
+  policy: PolicySettings,
+  now: z.string(),
+  from: z.number().int().nonnegative(),
+  to: z.number().int().nonnegative(),
+  // CustomerCache's KeyTableData: the list's keys as bytes and their hash table.
+  table: z.object({
+    count: z.number().int().nonnegative(),
+    bytes: bytesOf(Uint8Array<ArrayBuffer>, 'table.bytes'),
+    starts: bytesOf(Uint32Array<ArrayBuffer>, 'table.starts'),
+    slots: bytesOf(Int32Array<ArrayBuffer>, 'table.slots'),
+    mask: z.number().int().nonnegative(),
+  }),
+});
+export type ScanRequest = z.infer<typeof ScanRequest>;
+
+const VERDICTS = ['allowed', 'blocked', 'unknown'] as const;
+
+/**
+ * A helper's half, packed: hundreds of thousands of verdicts as objects took the helper ~3 s to
+ * post and the scrub worker as long to read; as a few typed arrays and two JSON strings they are
+ * copied whole. Key `keys[j]` names customer `ids[j]`, decided `VERDICTS[verdicts[j]]`, with rule
+ * ids `rules[ruleSets[j]]` and reason `reasons[j]`.
+ */
+export const PackedScanPart = z
+  .object({
+    generation: z.number().int(),
+    keys: bytesOf(Uint32Array<ArrayBuffer>, 'keys'),
+    ids: z.string(), // JSON array of strings
+    verdicts: bytesOf(Uint8Array<ArrayBuffer>, 'verdicts'),
+    ruleSets: bytesOf(Uint16Array<ArrayBuffer>, 'ruleSets'),
+    rules: z.array(z.array(RuleId)),
+    reasons: z.string(), // JSON array of strings
+    several: z.array(z.number().int().nonnegative()),
+    // Few: the customers a recent sync changed that the list names.
+    overlaid: z.array(z.tuple([z.string(), z.tuple([z.number().int(), z.record(z.string(), z.number().int()), z.array(Consent)])])),
+  })
+  .refine((p) => p.verdicts.length === p.keys.length && p.ruleSets.length === p.keys.length, 'every key needs a verdict and rule ids');
+export type PackedScanPart = z.infer<typeof PackedScanPart>;
+
+export function packScanPart(part: ScanPart<RowVerdict>): PackedScanPart {
+  const { keys, ids, decided, several } = part.claims;
+  const verdicts = new Uint8Array(keys.length);
+  const ruleSets = new Uint16Array(keys.length);
+  const rules: RuleId[][] = [];
+  const ruleIndex = new Map<RuleId[], number>(); // the decider shares one array per rule
+  const reasons: string[] = [];
+  decided.forEach((v, j) => {
+    verdicts[j] = VERDICTS.indexOf(v.verdict);
+    let r = ruleIndex.get(v.ruleIds);
+    if (r === undefined) ruleIndex.set(v.ruleIds, (r = rules.push(v.ruleIds) - 1));
+    ruleSets[j] = r;
+    reasons.push(v.reason);
+  });
+  return { generation: part.generation, keys, ids: JSON.stringify(ids), verdicts, ruleSets, rules, reasons: JSON.stringify(reasons), several, overlaid: part.overlaid };
+}
+
+/** The half as the cache merges it; throws on a packing that does not hold together. */
+export function unpackScanPart(p: PackedScanPart): ScanPart<RowVerdict> {
+  const ids: unknown = JSON.parse(p.ids);
+  const reasons: unknown = JSON.parse(p.reasons);
+  const n = p.keys.length;
+  if (!Array.isArray(ids) || ids.length !== n || !ids.every((id) => typeof id === 'string')) throw new Error('the scan helper sent ids that do not match its keys');
+  if (!Array.isArray(reasons) || reasons.length !== n || !reasons.every((r) => typeof r === 'string')) throw new Error('the scan helper sent reasons that do not match its keys');
+  const decided: RowVerdict[] = new Array(n);
+  for (let j = 0; j < n; j++) {
+    const verdict = VERDICTS[p.verdicts[j]!];
+    const ruleIds = p.rules[p.ruleSets[j]!];
+    if (!verdict || !ruleIds) throw new Error('the scan helper sent a verdict it cannot have made');
+    decided[j] = { verdict, ruleIds, reason: reasons[j] as string };
+  }
+  return { generation: p.generation, claims: { keys: p.keys, ids: ids as string[], decided, several: p.several }, overlaid: p.overlaid };
+}
+
+export const ScanReply = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('done'), part: PackedScanPart }),
+  z.object({ type: z.literal('error'), message: z.string() }),
+]);
+export type ScanReply = z.infer<typeof ScanReply>;

@@ -5,6 +5,7 @@ import { openCustomerCache } from '@/entrypoints/background/cache';
 import { DEFAULT_POLICY } from '@/lib/schemas';
 import { ScrubStart, type ScrubWorkerReply } from './protocol';
 import { runScrub } from './scrub';
+import { startScanHelper, type ScanHelperWorker } from './split-scan';
 
 const post = (m: ScrubWorkerReply) => (self as unknown as Worker).postMessage(m);
 
@@ -20,16 +21,21 @@ self.addEventListener('message', (event: MessageEvent) => {
 async function start(msg: ScrubStart) {
   const cache = openCustomerCache(msg.cacheName);
   const started = performance.now();
+  let helper: ScanHelperWorker | null = null;
   try {
     const policy = (await cache.getPolicy()) ?? DEFAULT_POLICY;
+    const now = new Date(msg.now);
+    // A big list is scanned on both cores: this worker and a scan helper each take half the buckets.
+    helper = startScanHelper(msg.cacheName, policy, now);
+    const scanHelper = helper.scan;
     let lastPost = 0;
     const out = await runScrub({
       chunks: msg.file.stream() as unknown as AsyncIterable<Uint8Array>,
       totalBytes: msg.file.size,
       crm: msg.crm,
       policy,
-      now: new Date(msg.now),
-      decideMany: (ids, decide) => cache.decideMany(ids, decide),
+      now,
+      decideMany: (ids, decide) => cache.decideMany(ids, decide, { helper: scanHelper }),
       onProgress: (p) => {
         const t = performance.now();
         if (t - lastPost < 100 && p.bytes < p.totalBytes) return;
@@ -51,6 +57,7 @@ async function start(msg: ScrubStart) {
   } catch (err) {
     post({ type: 'error', message: err instanceof Error ? err.message : String(err) });
   } finally {
+    helper?.close();
     cache.close();
   }
 }

@@ -4,7 +4,7 @@
 // schemas the sync engine parses them with.
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { KeyTable, openCustomerCache, type CachedCustomer, type CustomerCache, type MarketingApprovals } from '@/entrypoints/background/cache';
+import { KeyTable, openCustomerCache, type CachedCustomer, type CustomerCache, type MarketingApprovals, type ScanHelper } from '@/entrypoints/background/cache';
 import { Change, SnapshotCustomersPage, SnapshotIdentifiersPage } from '@/lib/api';
 import { bucketOf, customerKeys } from '@/lib/buckets';
 import { Customer, type Consent, type ConsentInput, type CustomerInput } from '@/lib/schemas';
@@ -85,10 +85,12 @@ const ids = (over: Partial<RecordIdentifiers> = {}): RecordIdentifiers => ({
 
 let seq = 0;
 const opened: CustomerCache[] = [];
+const nameOf = new WeakMap<CustomerCache, string>();
 const newName = () => `cache-test-${++seq}-${Math.random().toString(36).slice(2)}`;
 function open(name: string): CustomerCache {
   const cache = openCustomerCache(name);
   opened.push(cache);
+  nameOf.set(cache, name);
   return cache;
 }
 
@@ -101,8 +103,16 @@ async function approvalsMany(cache: CustomerCache, rows: readonly RecordIdentifi
   const same = (a: MarketingApprovals | null) => a;
   const byLookup = await cache.decideMany(rows, same, { scan: false });
   expect(await cache.decideMany(rows, same, { scan: true }), 'the scan answers as the lookups do').toEqual(byLookup);
+  // And split across two handles, as a scrub splits it across two workers (messages are clones).
+  const other = open(nameOf.get(cache)!);
+  const helper: ScanHelper<MarketingApprovals | null> = async (table, from, to) => {
+    splitScans += 1;
+    return structuredClone(await other.scanPart(structuredClone(table), from, to, same));
+  };
+  expect(await cache.decideMany(rows, same, { scan: true, helper }), 'the split scan answers as the lookups do').toEqual(byLookup);
   return byLookup;
 }
+let splitScans = 0;
 afterEach(() => {
   for (const c of opened.splice(0)) c.close();
 });
@@ -638,6 +648,57 @@ describe('customer cache: compact', () => {
     expect(await cache.compact(0)).toBe(true);
     expect(await observe(cache, rows)).toEqual(again);
     expect(await observe(second, rows)).toEqual(again);
+  });
+
+  it('a scan split with a helper that fails, or that read the cache after a sync changed it, answers from this handle alone', async () => {
+    const bits = 6; // 64 buckets: 4 summary records, two for each half
+    const entries = Array.from({ length: 80 }, (_, i) => base(i + 1, {}, i % 2 ? [consent(i + 1, `c${i + 1}`, { state: 'opt_in' })] : []));
+    const name = newName();
+    const cache = open(name);
+    await cache.applySnapshotPage(customersPage(entries, bits, 0, 2 ** bits, 'snap'));
+    await cache.applySnapshotPage(identifiersPage(entries, bits, 0, 2 ** bits, 'snap'));
+    const rows = entries.map((e) => ids({ crmId: e.customer.crmRefs![0]!.id }));
+    const same = (a: MarketingApprovals | null) => a;
+    const expected = await cache.decideMany(rows, same, { scan: false });
+    expect(expected.filter((a) => a?.consents.length).length).toBe(40);
+
+    let asked = 0;
+    const failing: ScanHelper<MarketingApprovals | null> = async () => {
+      asked += 1;
+      throw new Error('the helper worker died');
+    };
+    expect(await cache.decideMany(rows, same, { helper: failing })).toEqual(expected);
+
+    // The helper reads after a sync changed a customer of this handle's half, which this handle
+    // had already scanned: the two halves are not mixed, the whole list is read again.
+    const i = entries.findIndex((e, j) => j % 2 && bucketOf(e.customer.id!, bits) < 2 ** bits / 2);
+    const changed = entries[i]!.customer.id!;
+    const writer = open(name);
+    const helperHandle = open(name);
+    const stale: ScanHelper<MarketingApprovals | null> = async (table, from, to) => {
+      asked += 1;
+      await new Promise((r) => setTimeout(r, 50)); // this handle's half is scanned meanwhile
+      await writer.applyChanges(changes([up('consent', consent(i + 1, changed, { state: 'revoked' }), V + 1)]), 'chg');
+      return structuredClone(await helperHandle.scanPart(structuredClone(table), from, to, same));
+    };
+    const answers = await cache.decideMany(rows, same, { helper: stale });
+    expect(asked).toBe(2);
+    expect(answers[i]!.consents).toEqual([expect.objectContaining({ customerId: changed, state: 'revoked' })]);
+    expect(answers).toEqual(await cache.decideMany(rows, same, { scan: false }));
+
+    // And the other way round: the helper reads its half before a sync changes a customer there,
+    // and this handle reads its own after.
+    const k = entries.findIndex((e, j) => j % 2 && bucketOf(e.customer.id!, bits) >= 2 ** bits / 2);
+    const early: ScanHelper<MarketingApprovals | null> = (table, from, to) => {
+      asked += 1;
+      const part = helperHandle.scanPart(structuredClone(table), from, to, same);
+      void writer.applyChanges(changes([up('consent', consent(k + 1, entries[k]!.customer.id!, { state: 'revoked' }), V + 1)]), 'chg2');
+      return part.then((p) => structuredClone(p));
+    };
+    const after = await cache.decideMany(rows, same, { helper: early });
+    expect(asked).toBe(3);
+    expect(after[k]!.consents).toEqual([expect.objectContaining({ state: 'revoked' })]);
+    expect(after).toEqual(await cache.decideMany(rows, same, { scan: false }));
   });
 
   it('a bigger layout: pages that write whole and partial summary groups, then a compact that empties buckets, keep every answer', async () => {

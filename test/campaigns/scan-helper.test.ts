@@ -1,0 +1,40 @@
+// The scan helper's answer (entrypoints/campaigns/protocol.ts): half a million-row scrub's
+// verdicts packed into a few arrays and two strings, posted across (a structured clone), checked
+// and unpacked by the scrub worker into what CustomerCache.decideMany merges.
+import { describe, expect, it } from 'vitest';
+import type { ScanPart } from '@/entrypoints/background/cache';
+import { ScanReply, packScanPart, unpackScanPart } from '@/entrypoints/campaigns/protocol';
+import type { RowVerdict } from '@/lib/campaign';
+
+const optIn: RowVerdict['ruleIds'] = ['APPROVAL_REQUIRED'];
+const noApproval: RowVerdict['ruleIds'] = ['APPROVAL_REQUIRED', 'UNKNOWN_STATUS'];
+const allowed: RowVerdict = { verdict: 'allowed', ruleIds: optIn, reason: 'Opt-in approval (written, 2024-03-01 by rep7 — "form k1")' };
+const blocked: RowVerdict = { verdict: 'blocked', ruleIds: noApproval, reason: 'No approval on record' };
+
+const part: ScanPart<RowVerdict> = {
+  generation: 7,
+  claims: { keys: Uint32Array.from([0, 3, 4]), ids: ['c1', 'c2', 'c2'], decided: [allowed, blocked, blocked], several: [9] },
+  overlaid: [['c2', [3, { k2: 2 }, []]]],
+};
+
+/** As the helper posts it and the scrub worker reads it. */
+const across = (p: ScanPart<RowVerdict>) => ScanReply.safeParse(structuredClone({ type: 'done', part: packScanPart(p) }));
+
+describe('the scan helper answer', () => {
+  it('arrives as the helper made it', () => {
+    const reply = across(part);
+    expect(reply.success).toBe(true);
+    if (!reply.success || reply.data.type !== 'done') return;
+    expect(unpackScanPart(reply.data.part)).toEqual(part);
+  });
+
+  it('a forged or broken answer is refused with a reason, never merged', () => {
+    const packed = packScanPart(part);
+    expect(() => unpackScanPart({ ...packed, verdicts: Uint8Array.from([0, 1, 9]) })).toThrow(/verdict it cannot have made/);
+    expect(() => unpackScanPart({ ...packed, ids: JSON.stringify(['c1']) })).toThrow(/ids that do not match its keys/);
+    expect(() => unpackScanPart({ ...packed, reasons: '{"not":"a list"}' })).toThrow(/reasons that do not match/);
+    expect(ScanReply.safeParse({ type: 'done', part: { ...packed, verdicts: [0, 1, 1] } }).success).toBe(false);
+    expect(ScanReply.safeParse({ type: 'done', part: { ...packed, ruleSets: new Uint16Array(1) } }).success).toBe(false);
+    expect(ScanReply.safeParse({ type: 'done', part: { ...packed, rules: [['NOT_A_RULE']] } }).success).toBe(false);
+  });
+});
