@@ -1,4 +1,4 @@
-// CLI: tsx server/main.ts [--port 8787] [--host 127.0.0.1] [--db ./cpni.db | :memory:] [--seed demo]
+// CLI: tsx server/main.ts [--port 8787] [--host 127.0.0.1] [--db ./cpni.db | :memory:] [--seed demo [--bulk-customers N]]
 //        [--snapshot-dir DIR | none] [--build-snapshot]
 // Flags also come from the environment: PORT, HOST, CPNI_DB, CPNI_SEED, CPNI_SNAPSHOT_DIR.
 //
@@ -11,11 +11,11 @@ import { serve } from '@hono/node-server';
 import { parseArgs } from 'node:util';
 import { createApp } from './app';
 import { openSqliteStore } from './db';
-import { seedDemo } from './seed';
+import { seedBulk, seedDemo } from './seed';
 import { SnapshotBuilds, buildSnapshot, defaultSnapshotDir, keepNewest } from './snapshot-build';
 
 const USAGE =
-  'usage: tsx server/main.ts [--port 8787] [--host 127.0.0.1] [--db ./cpni.db|:memory:] [--seed demo] [--snapshot-dir DIR|none] [--build-snapshot]';
+  'usage: tsx server/main.ts [--port 8787] [--host 127.0.0.1] [--db ./cpni.db|:memory:] [--seed demo [--bulk-customers N]] [--snapshot-dir DIR|none] [--build-snapshot]';
 
 /** The snapshot directory: given, `none`, or by default beside a file database. */
 function snapshotDirFor(given: string | undefined, dbPath: string): string | null {
@@ -34,6 +34,8 @@ async function main() {
       host: { type: 'string' },
       db: { type: 'string' },
       seed: { type: 'string' },
+      // With --seed demo: N generated customers besides the demo ones (bench-like data, B-0000000...).
+      'bulk-customers': { type: 'string' },
       'snapshot-dir': { type: 'string' },
       'build-snapshot': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -50,6 +52,9 @@ async function main() {
   const dbPath = values.db ?? process.env.CPNI_DB ?? './cpni.db';
   const seed = values.seed ?? process.env.CPNI_SEED;
   if (seed !== undefined && seed !== 'demo') throw new Error(`unknown --seed ${seed} (only "demo")\n${USAGE}`);
+  const bulk = values['bulk-customers'] === undefined ? 0 : Number(values['bulk-customers']);
+  if (!Number.isInteger(bulk) || bulk < 0 || bulk > 10_000_000) throw new Error(`bad --bulk-customers ${values['bulk-customers']} (0 to 10,000,000)\n${USAGE}`);
+  if (bulk && seed !== 'demo') throw new Error(`--bulk-customers goes with --seed demo\n${USAGE}`);
 
   const snapshotDir = snapshotDirFor(values['snapshot-dir'] ?? process.env.CPNI_SNAPSHOT_DIR, dbPath);
   if (values['build-snapshot'] && !snapshotDir) throw new Error(`--build-snapshot needs a database file and a snapshot directory\n${USAGE}`);
@@ -58,6 +63,10 @@ async function main() {
   if (seed === 'demo' && (await store.isEmpty())) {
     const r = await seedDemo(store);
     console.log(`seeded demo data: ${r.users} users, ${r.customers} customers, ${r.consents} consents`);
+    if (bulk) {
+      const b = await seedBulk(store, bulk);
+      console.log(`seeded ${b.customers} bulk customers, ${b.consents} consents`);
+    }
   }
 
   if (values['build-snapshot']) {

@@ -117,8 +117,9 @@ export interface CustomerCache {
 
 /**
  * Scans summary buckets [from, to) for a decideMany that splits its scan across two threads (a
- * million-row scrub keeps one core busy for its whole length; the other was idle): usually
- * `scanPart` on a handle in another worker, with `decide` made there the same way.
+ * million-row scrub kept one core busy for its whole length while the other idled): usually
+ * `scanPart` on a handle in another worker. It decides with its own `decide`, which must answer
+ * as the caller's does (the scrub's helper makes it from the same policy and time).
  */
 export type ScanHelper<T> = (table: KeyTableData, from: number, to: number) => Promise<ScanPart<T>>;
 export interface ScanPart<T> {
@@ -499,12 +500,7 @@ function hashBytes(bytes: Uint8Array, start: number, end: number): number {
   return h >>> 0;
 }
 
-/**
- * A list's distinct identifier keys, each JSON-encoded as UTF-8 into one growing buffer, in an
- * open-addressing hash table: `add` numbers the keys of a list as it reads them (a key seen before
- * keeps its number), and a scan asks whether a key written inside an inflated bucket is one of
- * them without decoding it into a string. The bytes are compared in full, so a match is exact.
- */
+/** KeyTable's state as plain arrays, for another thread (KeyTable.toData, KeyTable.fromData). */
 export interface KeyTableData {
   count: number;
   bytes: Uint8Array<ArrayBuffer>;
@@ -513,6 +509,12 @@ export interface KeyTableData {
   mask: number;
 }
 
+/**
+ * A list's distinct identifier keys, each JSON-encoded as UTF-8 into one growing buffer, in an
+ * open-addressing hash table: `add` numbers the keys of a list as it reads them (a key seen before
+ * keeps its number), and a scan asks whether a key written inside an inflated bucket is one of
+ * them without decoding it into a string. The bytes are compared in full, so a match is exact.
+ */
 export class KeyTable { // exported for its tests
   // The keys are kept only as bytes: a million-row list's keys as strings were a million more
   // objects for the garbage collector to walk all through the scan.
@@ -1157,30 +1159,44 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
    * in between): the caller then does it all on this handle.
    */
   async function splitScan<T>(table: KeyTable, decide: (found: MarketingApprovals) => T, helper: ScanHelper<T>, scan?: boolean): Promise<KeyMatches<T> | null> {
-    const size = await read(async () => (layout && (scan ?? table.size > 2 ** layout.bits / 2) ? 2 ** layout.bits : 0));
-    if (size < 2 << SUMMARY_GROUP_BITS) return null;
+    const plan = await read(async () => (layout && (scan ?? scans(table)) ? { size: 2 ** layout.bits, seen: generation } : null));
+    if (!plan || plan.size < 2 << SUMMARY_GROUP_BITS) return null;
+    const { size, seen } = plan;
     // This side takes 60%: it holds the list, built the table and merges after, and the helper
     // starts cold (new handle, its answer posted across); 60/40 finished both at about the same
     // time in a million-row scrub here. Whole summary records on each side.
     const group = 1 << SUMMARY_GROUP_BITS;
     const cut = Math.round((size * 0.6) / group) * group;
-    const far = helper(table.toData(), cut, size).catch(() => null);
+    const far = helper(table.toData(), cut, size).catch((err: unknown) => {
+      console.warn('CPNI Guard: the scan helper failed; this worker scans the whole cache instead.', err);
+      return null;
+    });
     const near = await read(async () => {
+      if (generation !== seen) return null; // a sync changed the cache (perhaps its layout) since the plan
       const matches = new KeyMatches<T>(table.size);
       const pairs = overlayNames(table);
       const overlaid = new Map<string, Summary>();
       await scanSummaries(table, decide, matches, 0, cut, pairs, overlaid);
-      return { matches, pairs, overlaid, seen: generation };
+      return { matches, pairs, overlaid };
     });
     const other = await far; // outside any transaction: IndexedDB would commit one that waits on a worker
-    if (!other || other.generation !== near.seen) return null;
+    if (!near || !other || other.generation !== seen) return null;
+    if (other.claims.keys.some((i) => i >= table.size) || other.claims.several.some((i) => i >= table.size)) {
+      console.warn('CPNI Guard: the scan helper claimed keys the list does not have; this worker scans the whole cache instead.');
+      return null;
+    }
     near.matches.merge(other.claims);
     for (const [id, summary] of other.overlaid) near.overlaid.set(id, summary);
     return read(async () => {
-      if (generation !== near.seen) return null;
+      if (generation !== seen) return null;
       await addOverlayNames(table, near.matches, decide, near.pairs, (id) => near.overlaid.get(id) ?? null);
       return near.matches;
     });
+  }
+
+  /** Whether a list is matched by one scan of every summary (more keys than half the buckets) rather than key by key. */
+  function scans(table: KeyTable): boolean {
+    return layout !== null && table.size > 2 ** layout.bits / 2;
   }
 
   /** Whether the buckets' version `version` of customer `id` names its keys: the overlay holds none as new. */
@@ -1430,7 +1446,7 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
       const matches =
         split ??
         (await read(async () => {
-          const scan = opts?.scan ?? (layout !== null && table.size > 2 ** layout.bits / 2);
+          const scan = opts?.scan ?? scans(table);
           return scan ? matchByScan(table, decide) : matchByLookup(table, decide);
         }));
       let unknown: { v: ReturnType<typeof decide> } | undefined;

@@ -75,7 +75,7 @@ const api = {
       const policy = (await cache.getPolicy()) ?? DEFAULT_POLICY;
       const now = new Date();
       const decideRow = createScrubDecider(policy, now);
-      // As the scrub worker does: a second worker scans half of the buckets (split-scan.ts).
+      // As the scrub worker does: a second worker scans part of the buckets (split-scan.ts).
       helper = startScanHelper('cpni-cache', policy, now);
       const scanHelper = helper.scan;
       const counts = { allowed: 0, blocked: 0, unknown: 0 };

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import type { RowVerdict } from '@/lib/campaign';
 import type { ScanPart } from '@/entrypoints/background/cache';
-import { Consent, PolicySettings, RuleId } from '@/lib/schemas';
+import { Consent, PolicySettings, RuleId, isoDateTime } from '@/lib/schemas';
 
 export const ScrubStart = z.object({
   type: z.literal('start'),
@@ -38,32 +38,43 @@ export const ScrubWorkerReply = z.discriminatedUnion('type', [
 ]);
 export type ScrubWorkerReply = z.infer<typeof ScrubWorkerReply>;
 
-// ---- the scan helper: a second worker that scans half of the summary buckets (split-scan.ts) ----
+// ---- the scan helper: a second worker that scans part of the summary buckets (split-scan.ts) ----
 
-const bytesOf = <A>(ctor: new (...a: never[]) => A, what: string) => z.custom<A>((v) => v instanceof ctor, `${what} must be a typed array`);
+const typedArray = <A>(ctor: new (...a: never[]) => A, what: string) => z.custom<A>((v) => v instanceof ctor, `${what} must be a typed array`);
 
 export const ScanRequest = z.object({
   type: z.literal('scan'),
+  id: z.number().int().nonnegative(), // echoed in the reply
   cacheName: z.string().min(1).max(100),
   policy: PolicySettings,
-  now: z.string(),
+  now: isoDateTime,
   from: z.number().int().nonnegative(),
   to: z.number().int().nonnegative(),
   // CustomerCache's KeyTableData: the list's keys as bytes and their hash table.
   table: z.object({
     count: z.number().int().nonnegative(),
-    bytes: bytesOf(Uint8Array<ArrayBuffer>, 'table.bytes'),
-    starts: bytesOf(Uint32Array<ArrayBuffer>, 'table.starts'),
-    slots: bytesOf(Int32Array<ArrayBuffer>, 'table.slots'),
+    bytes: typedArray(Uint8Array<ArrayBuffer>, 'table.bytes'),
+    starts: typedArray(Uint32Array<ArrayBuffer>, 'table.starts'),
+    slots: typedArray(Int32Array<ArrayBuffer>, 'table.slots'),
     mask: z.number().int().nonnegative(),
-  }),
+  })
+    // A table that does not hold together could make a probe loop for ever: refuse it whole.
+    .refine(
+      (t) =>
+        t.starts.length === t.count + 1 &&
+        t.slots.length === 2 * (t.mask + 1) &&
+        (t.mask & (t.mask + 1)) === 0 &&
+        t.count * 2 <= t.mask + 1 &&
+        t.starts[t.count] === t.bytes.length,
+      'the key table does not hold together',
+    ),
 });
 export type ScanRequest = z.infer<typeof ScanRequest>;
 
 const VERDICTS = ['allowed', 'blocked', 'unknown'] as const;
 
 /**
- * A helper's half, packed: hundreds of thousands of verdicts as objects took the helper ~3 s to
+ * A helper's part, packed: hundreds of thousands of verdicts as objects took the helper ~3 s to
  * post and the scrub worker as long to read; as a few typed arrays and two JSON strings they are
  * copied whole. Key `keys[j]` names customer `ids[j]`, decided `VERDICTS[verdicts[j]]`, with rule
  * ids `rules[ruleSets[j]]` and reason `reasons[j]`.
@@ -71,10 +82,10 @@ const VERDICTS = ['allowed', 'blocked', 'unknown'] as const;
 export const PackedScanPart = z
   .object({
     generation: z.number().int(),
-    keys: bytesOf(Uint32Array<ArrayBuffer>, 'keys'),
+    keys: typedArray(Uint32Array<ArrayBuffer>, 'keys'),
     ids: z.string(), // JSON array of strings
-    verdicts: bytesOf(Uint8Array<ArrayBuffer>, 'verdicts'),
-    ruleSets: bytesOf(Uint16Array<ArrayBuffer>, 'ruleSets'),
+    verdicts: typedArray(Uint8Array<ArrayBuffer>, 'verdicts'),
+    ruleSets: typedArray(Uint16Array<ArrayBuffer>, 'ruleSets'),
     rules: z.array(z.array(RuleId)),
     reasons: z.string(), // JSON array of strings
     several: z.array(z.number().int().nonnegative()),
@@ -101,7 +112,7 @@ export function packScanPart(part: ScanPart<RowVerdict>): PackedScanPart {
   return { generation: part.generation, keys, ids: JSON.stringify(ids), verdicts, ruleSets, rules, reasons: JSON.stringify(reasons), several, overlaid: part.overlaid };
 }
 
-/** The half as the cache merges it; throws on a packing that does not hold together. */
+/** The part as the cache merges it; throws on a packing that does not hold together. */
 export function unpackScanPart(p: PackedScanPart): ScanPart<RowVerdict> {
   const ids: unknown = JSON.parse(p.ids);
   const reasons: unknown = JSON.parse(p.reasons);
@@ -119,7 +130,7 @@ export function unpackScanPart(p: PackedScanPart): ScanPart<RowVerdict> {
 }
 
 export const ScanReply = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('done'), part: PackedScanPart }),
-  z.object({ type: z.literal('error'), message: z.string() }),
+  z.object({ type: z.literal('done'), id: z.number().int(), part: PackedScanPart }),
+  z.object({ type: z.literal('error'), id: z.number().int().nullable(), message: z.string() }),
 ]);
 export type ScanReply = z.infer<typeof ScanReply>;

@@ -1,19 +1,20 @@
 // The scan helper: a second Web Worker for a big scrub. CustomerCache.decideMany scans every
 // summary bucket of the cache for a million-row list, which kept one core busy while the other
-// idled; this worker scans the upper half of the buckets on its own cache handle (scanPart) and
-// posts its claims back (split-scan.ts). It decides rows with createScrubDecider, as the scrub
-// worker does, from the policy and the time it is sent.
+// idled; this worker scans part of the buckets on its own cache handle (scanPart) and posts its
+// claims back (split-scan.ts). It decides rows with createScrubDecider, as the scrub worker
+// does, from the policy and the time it is sent.
 import { openCustomerCache, type CustomerCache } from '@/entrypoints/background/cache';
 import { createScrubDecider } from '@/lib/campaign';
 import { ScanRequest, packScanPart, type ScanReply } from './protocol';
 
-const post = (m: ScanReply) => (self as unknown as Worker).postMessage(m);
+const post = (m: ScanReply, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(m, transfer);
 let cache: { name: string; handle: CustomerCache } | null = null;
 
 self.addEventListener('message', (event: MessageEvent) => {
   const parsed = ScanRequest.safeParse(event.data);
   if (!parsed.success) {
-    post({ type: 'error', message: 'The scan helper got an invalid request.' });
+    const id = (event.data as { id?: unknown } | null)?.id;
+    post({ type: 'error', id: typeof id === 'number' ? id : null, message: 'The scan helper got an invalid request.' });
     return;
   }
   void scan(parsed.data);
@@ -26,10 +27,9 @@ async function scan(req: ScanRequest) {
       cache = { name: req.cacheName, handle: openCustomerCache(req.cacheName) };
     }
     const decide = createScrubDecider(req.policy, new Date(req.now));
-    const reply: ScanReply = { type: 'done', part: packScanPart(await cache.handle.scanPart(req.table, req.from, req.to, decide)) };
-    const { keys, verdicts, ruleSets } = reply.part;
-    (self as unknown as Worker).postMessage(reply, [keys.buffer, verdicts.buffer, ruleSets.buffer]);
+    const part = packScanPart(await cache.handle.scanPart(req.table, req.from, req.to, decide));
+    post({ type: 'done', id: req.id, part }, [part.keys.buffer, part.verdicts.buffer, part.ruleSets.buffer]);
   } catch (err) {
-    post({ type: 'error', message: err instanceof Error ? err.message : String(err) });
+    post({ type: 'error', id: req.id, message: err instanceof Error ? err.message : String(err) });
   }
 }

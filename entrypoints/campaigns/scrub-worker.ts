@@ -25,7 +25,7 @@ async function start(msg: ScrubStart) {
   try {
     const policy = (await cache.getPolicy()) ?? DEFAULT_POLICY;
     const now = new Date(msg.now);
-    // A big list is scanned on both cores: this worker and a scan helper each take half the buckets.
+    // A big list is scanned on both cores: this worker takes 60% of the buckets, a scan helper the rest.
     helper = startScanHelper(msg.cacheName, policy, now);
     const scanHelper = helper.scan;
     let lastPost = 0;

@@ -1,50 +1,69 @@
-// A scrub's scan on both cores: CustomerCache.decideMany scans the lower half of the summary
-// buckets in the calling worker while a scan helper (scan-helper.ts) scans the upper half. If
-// the helper fails or read another state of the cache, decideMany scans it all itself.
+// A scrub's scan on both cores: CustomerCache.decideMany scans most of the summary buckets in
+// the calling worker while a scan helper (scan-helper.ts) scans the rest. If the helper fails,
+// answers wrongly or read another state of the cache, decideMany scans it all itself.
 import type { ScanHelper } from '@/entrypoints/background/cache';
 import type { RowVerdict } from '@/lib/campaign';
 import type { PolicySettings } from '@/lib/schemas';
-import { ScanReply, unpackScanPart, type ScanRequest } from './protocol';
+import { ScanReply, unpackScanPart } from './protocol';
 
 export interface ScanHelperWorker {
   scan: ScanHelper<RowVerdict>;
   close(): void;
 }
 
-/** A scan helper for scrubs of `cacheName` decided with `policy` at `now`; its worker starts at the first scan (a short list is looked up, not scanned). */
+// Longer than any scan of a million customers here (~15 s): a helper silent this long is stuck.
+const SCAN_TIMEOUT_MS = 5 * 60_000;
+
+/**
+ * A scan helper for scrubs of `cacheName` decided with `policy` at `now`. Its worker starts at
+ * the first scan (a short list is looked up, not scanned), and a worker that failed is replaced
+ * at the next one.
+ */
 export function startScanHelper(cacheName: string, policy: PolicySettings, now: Date): ScanHelperWorker {
-  let started: Worker | null = null;
-  const start = () => (started ??= new Worker(new URL('./scan-helper.ts', import.meta.url), { type: 'module' }));
-  let busy: Promise<unknown> = Promise.resolve();
-  const once = (request: ScanRequest) =>
-    new Promise<ScanReply>((resolve, reject) => {
-      const worker = start();
-      const done = () => {
-        worker.removeEventListener('message', onMessage);
-        worker.removeEventListener('error', onError);
-      };
-      const onMessage = (event: MessageEvent) => {
-        done();
-        const parsed = ScanReply.safeParse(event.data);
-        if (parsed.success) resolve(parsed.data);
-        else reject(new Error(`the scan helper's answer is malformed: ${parsed.error.issues[0]?.message ?? 'unknown'}`));
-      };
-      const onError = (event: ErrorEvent) => {
-        done();
-        reject(new Error(`the scan helper failed: ${event.message}`));
-      };
-      worker.addEventListener('message', onMessage);
-      worker.addEventListener('error', onError);
-      worker.postMessage(request);
-    });
+  let worker: Worker | null = null;
+  let nextId = 0;
+  const drop = () => {
+    worker?.terminate();
+    worker = null;
+  };
   return {
-    async scan(table, from, to) {
-      // One request at a time: each answer is the reply to the request before it.
-      const reply = (busy = busy.catch(() => undefined).then(() => once({ type: 'scan', cacheName, policy, now: now.toISOString(), from, to, table })));
-      const r = (await reply) as ScanReply;
-      if (r.type === 'error') throw new Error(r.message);
-      return unpackScanPart(r.part);
+    scan(table, from, to) {
+      const w = (worker ??= new Worker(new URL('./scan-helper.ts', import.meta.url), { type: 'module' }));
+      const id = nextId++;
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => fail('it did not answer in time'), SCAN_TIMEOUT_MS);
+        const stop = () => {
+          clearTimeout(timer);
+          w.removeEventListener('message', onMessage);
+          w.removeEventListener('error', onError);
+          w.removeEventListener('messageerror', onError);
+        };
+        function fail(why: string) {
+          stop();
+          if (worker === w) drop(); // its state is unknown: the next scan starts a new one
+          reject(new Error(`the scan helper failed: ${why}`));
+        }
+        function onMessage(event: MessageEvent) {
+          const parsed = ScanReply.safeParse(event.data);
+          if (!parsed.success) return fail(`its answer is malformed (${parsed.error.issues[0]?.message ?? 'unknown'})`);
+          const r = parsed.data;
+          if (r.type === 'error' && r.id === null) return fail(r.message); // it could not read the request
+          if (r.id !== id) return; // an answer to an earlier request this side gave up on
+          stop();
+          if (r.type === 'error') return reject(new Error(`the scan helper failed: ${r.message}`));
+          try {
+            resolve(unpackScanPart(r.part));
+          } catch (err) {
+            reject(err);
+          }
+        }
+        const onError = (event: Event) => fail(event instanceof ErrorEvent ? event.message : 'its message could not be read');
+        w.addEventListener('message', onMessage);
+        w.addEventListener('error', onError);
+        w.addEventListener('messageerror', onError);
+        w.postMessage({ type: 'scan', id, cacheName, policy, now: now.toISOString(), from, to, table });
+      });
     },
-    close: () => started?.terminate(),
+    close: drop,
   };
 }

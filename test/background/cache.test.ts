@@ -650,8 +650,34 @@ describe('customer cache: compact', () => {
     expect(await observe(second, rows)).toEqual(again);
   });
 
+  it('a scan split across two handles: a key naming a customer on each side, a customer the overlay moved on the helper\'s side, an empty list', async () => {
+    const bits = 6; // 64 buckets: 4 summary records; the caller scans buckets 0-31, the helper 32-63
+    const side = (e: BaseEntry) => (bucketOf(e.customer.id!, bits) < 32 ? 'caller' : 'helper');
+    const entries = Array.from({ length: 80 }, (_, i) => base(i + 1, {}, [consent(i + 1, `c${i + 1}`, { state: i % 2 ? 'opt_in' : 'denied' })]));
+    const mine = entries.find((e) => side(e) === 'caller')!;
+    const theirs = entries.filter((e) => side(e) === 'helper');
+    const SHARED = '+14075550777';
+    mine.customer.phones = [SHARED];
+    theirs[0]!.customer.phones = [SHARED];
+    const name = newName();
+    const cache = open(name);
+    await cache.applySnapshotPage(customersPage(entries, bits, 0, 2 ** bits, 'snap'));
+    await cache.applySnapshotPage(identifiersPage(entries, bits, 0, 2 ** bits, 'snap'));
+    const moved = theirs[1]!;
+    await cache.applyChanges(changes([up('customer', customer(Number(moved.customer.id!.slice(1)), { phones: ['+14075550888'] }), V + 1)]), 'chg');
+    const rows = [...entries.map((e) => ids({ crmId: e.customer.crmRefs![0]!.id })), ids({ phones: [SHARED] }), ids({ phones: ['+14075550888'] })];
+    const before = splitScans;
+    const answers = await approvalsMany(cache, rows);
+    expect(splitScans).toBe(before + 1);
+    expect(answers.at(-2)).toBeNull(); // one customer on each side: the phone names nobody
+    expect(answers.at(-1)).toMatchObject({ customerId: moved.customer.id, consents: [{ id: `k${moved.customer.id!.slice(1)}` }] });
+    const other = open(name);
+    const helper: ScanHelper<MarketingApprovals | null> = async (table, from, to) => structuredClone(await other.scanPart(structuredClone(table), from, to, (a) => a));
+    expect(await cache.decideMany([], (a) => a, { scan: true, helper })).toEqual([]);
+  });
+
   it('a scan split with a helper that fails, or that read the cache after a sync changed it, answers from this handle alone', async () => {
-    const bits = 6; // 64 buckets: 4 summary records, two for each half
+    const bits = 6; // 64 buckets: 4 summary records; the caller scans buckets 0-31, the helper 32-63
     const entries = Array.from({ length: 80 }, (_, i) => base(i + 1, {}, i % 2 ? [consent(i + 1, `c${i + 1}`, { state: 'opt_in' })] : []));
     const name = newName();
     const cache = open(name);

@@ -18,7 +18,7 @@ const part: ScanPart<RowVerdict> = {
 };
 
 /** As the helper posts it and the scrub worker reads it. */
-const across = (p: ScanPart<RowVerdict>) => ScanReply.safeParse(structuredClone({ type: 'done', part: packScanPart(p) }));
+const across = (p: ScanPart<RowVerdict>) => ScanReply.safeParse(structuredClone({ type: 'done', id: 1, part: packScanPart(p) }));
 
 describe('the scan helper answer', () => {
   it('arrives as the helper made it', () => {
@@ -33,8 +33,8 @@ describe('the scan helper answer', () => {
     expect(() => unpackScanPart({ ...packed, verdicts: Uint8Array.from([0, 1, 9]) })).toThrow(/verdict it cannot have made/);
     expect(() => unpackScanPart({ ...packed, ids: JSON.stringify(['c1']) })).toThrow(/ids that do not match its keys/);
     expect(() => unpackScanPart({ ...packed, reasons: '{"not":"a list"}' })).toThrow(/reasons that do not match/);
-    expect(ScanReply.safeParse({ type: 'done', part: { ...packed, verdicts: [0, 1, 1] } }).success).toBe(false);
-    expect(ScanReply.safeParse({ type: 'done', part: { ...packed, ruleSets: new Uint16Array(1) } }).success).toBe(false);
-    expect(ScanReply.safeParse({ type: 'done', part: { ...packed, rules: [['NOT_A_RULE']] } }).success).toBe(false);
+    expect(ScanReply.safeParse({ type: 'done', id: 1, part: { ...packed, verdicts: [0, 1, 1] } }).success).toBe(false);
+    expect(ScanReply.safeParse({ type: 'done', id: 1, part: { ...packed, ruleSets: new Uint16Array(1) } }).success).toBe(false);
+    expect(ScanReply.safeParse({ type: 'done', id: 1, part: { ...packed, rules: [['NOT_A_RULE']] } }).success).toBe(false);
   });
 });

@@ -56,13 +56,16 @@ export class Backend {
   constructor(
     readonly port: number,
     readonly dbPath: string,
+    /** Generated customers besides the demo ones (server/main.ts --bulk-customers). */
+    readonly bulkCustomers = 0,
   ) {}
   get url() {
     return `http://127.0.0.1:${this.port}`;
   }
   async start() {
+    const bulk = this.bulkCustomers ? ['--bulk-customers', String(this.bulkCustomers)] : [];
     this.child = startTsx(
-      ['server/main.ts', '--port', String(this.port), '--db', this.dbPath, '--seed', 'demo'],
+      ['server/main.ts', '--port', String(this.port), '--db', this.dbPath, '--seed', 'demo', ...bulk],
       this.log,
     );
     await waitForHttp(`${this.url}/api/health`, this.child, 'backend');
@@ -175,13 +178,14 @@ export async function panelFrame(page: Page) {
 
 // Each test gets its own backend on a fresh database, so what one test changes (a captured
 // consent, a locked password) cannot change what another sees. The demo CRM holds no state.
-type Fixtures = { ext: Extension; backend: Backend };
+type Fixtures = { ext: Extension; backend: Backend; bulkCustomers: number };
 type WorkerFixtures = { crm: DemoCrm };
 
 export const test = base.extend<Fixtures, WorkerFixtures>({
-  backend: async ({}, use) => {
+  bulkCustomers: [0, { option: true }],
+  backend: async ({ bulkCustomers }, use) => {
     const dir = mkdtempSync(path.join(tmpdir(), 'cpni-e2e-'));
-    const backend = new Backend(await freePort(), path.join(dir, 'cpni.db'));
+    const backend = new Backend(await freePort(), path.join(dir, 'cpni.db'), bulkCustomers);
     await backend.start();
     await use(backend);
     await backend.stop();
