@@ -1388,7 +1388,10 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
         await applySmallTables(db, changes);
         if (mine.length) await db.overlay.add({ changes: mine });
         await db.syncState.put({ key: 'cursor', value: cursor });
-        return bump();
+        // Handles hold only customers and consents in memory: a page without any (every minute's
+        // sync ends with one) leaves them current. Bumping anyway made every other handle reload,
+        // and voided a split scan running at the time (splitScan), which then scanned it all again.
+        return mine.length ? bump() : generation;
       });
       for (const ch of mine) overlay.add(ch);
       generation = g;

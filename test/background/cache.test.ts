@@ -723,6 +723,19 @@ describe('customer cache: compact', () => {
     };
     const after = await cache.decideMany(rows, same, { helper: early });
     expect(asked).toBe(3);
+
+    // A sync page with no customer or consent in it (every minute's sync ends with one) does not
+    // void a split running at the time: the helper's part is still taken. (This helper's part
+    // claims nothing, so its customers come back unknown: the sign that it was used.)
+    const idle: ScanHelper<MarketingApprovals | null> = async (table, from, to) => {
+      await writer.applyChanges(changes([]), 'empty-page');
+      const part = structuredClone(await helperHandle.scanPart(structuredClone(table), from, to, same));
+      return { ...part, claims: { keys: new Uint32Array(0), ids: [], decided: [], several: [] } };
+    };
+    const withIdle = await cache.decideMany(rows, same, { helper: idle });
+    const helperSide = entries.map((e, j) => (bucketOf(e.customer.id!, bits) >= 2 ** bits / 2 ? j : -1)).filter((j) => j >= 0);
+    expect(helperSide.length).toBeGreaterThan(0);
+    expect(helperSide.every((j) => withIdle[j] === null)).toBe(true);
     expect(after[k]!.consents).toEqual([expect.objectContaining({ state: 'revoked' })]);
     expect(after).toEqual(await cache.decideMany(rows, same, { scan: false }));
   });
