@@ -1101,29 +1101,24 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
    * when it names a key of the list.
    */
   async function matchByScan<T>(table: KeyTable, decide: (found: MarketingApprovals) => T): Promise<KeyMatches<T>> {
-    const matches = new KeyMatches<T>(table.size);
-    const pairs = overlayNames(table);
-    // The summaries addOverlayNames needs are read on the way: reading them again after the
-    // scan would touch nearly every record again (10,000 changes name customers everywhere).
-    const overlaid = new Map<string, Summary>();
-    if (layout) await scanSummaries(table, decide, matches, 0, 2 ** layout.bits, pairs, overlaid);
+    const { matches, pairs, overlaid } = await scanRange(table, decide, 0, Infinity);
     await addOverlayNames(table, matches, decide, pairs, (id) => overlaid.get(id) ?? null);
     return matches;
   }
 
   /**
-   * matchByScan over summary buckets [from, to) only: claims go to `matches`, and the summaries of
-   * the customers `pairs` name that lie there to `overlaid`.
+   * The scan of summary buckets [from, to) (all of them for matchByScan, a part for a split scan):
+   * the keys of `table` each names, the overlay's names for them (`pairs`, for addOverlayNames),
+   * and the summaries of the customers those name that lie there. The summaries addOverlayNames
+   * needs are read on the way: reading them again after the scan would touch nearly every record
+   * again (10,000 changes name customers everywhere).
    */
-  async function scanSummaries<T>(
-    table: KeyTable,
-    decide: (found: MarketingApprovals) => T,
-    matches: KeyMatches<T>,
-    from: number,
-    to: number,
-    pairs: [number, string, string][],
-    overlaid: Map<string, Summary>,
-  ) {
+  async function scanRange<T>(table: KeyTable, decide: (found: MarketingApprovals) => T, from: number, to: number) {
+    const matches = new KeyMatches<T>(table.size);
+    const pairs = overlayNames(table);
+    const overlaid = new Map<string, Summary>();
+    if (!layout) return { matches, pairs, overlaid };
+    to = Math.min(to, 2 ** layout.bits);
     const all = Array.from({ length: to - from }, (_, i) => from + i);
     const wanted = byBucket(new Set(pairs.map(([, id]) => id)));
     await visitBuckets(summaryRows, summaryCache, all, (row) => row, (b, row) => {
@@ -1151,6 +1146,7 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
         }
       });
     });
+    return { matches, pairs, overlaid };
   }
 
   /**
@@ -1171,14 +1167,8 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
       console.warn('CPNI Guard: the scan helper failed; this worker scans the whole cache instead.', err);
       return null;
     });
-    const near = await read(async () => {
-      if (generation !== seen) return null; // a sync changed the cache (perhaps its layout) since the plan
-      const matches = new KeyMatches<T>(table.size);
-      const pairs = overlayNames(table);
-      const overlaid = new Map<string, Summary>();
-      await scanSummaries(table, decide, matches, 0, cut, pairs, overlaid);
-      return { matches, pairs, overlaid };
-    });
+    // Null when a sync changed the cache (perhaps its layout) since the plan.
+    const near = await read(async () => (generation === seen ? scanRange(table, decide, 0, cut) : null));
     const other = await far; // outside any transaction: IndexedDB would commit one that waits on a worker
     if (!near || !other || other.generation !== seen) return null;
     if (other.claims.keys.some((i) => i >= table.size) || other.claims.several.some((i) => i >= table.size)) {
@@ -1463,10 +1453,7 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
 
     scanPart(data, from, to, decide) {
       return read(async () => {
-        const table = KeyTable.fromData(data);
-        const matches = new KeyMatches<ReturnType<typeof decide>>(table.size);
-        const overlaid = new Map<string, Summary>();
-        if (layout) await scanSummaries(table, decide, matches, from, Math.min(to, 2 ** layout.bits), overlayNames(table), overlaid);
+        const { matches, overlaid } = await scanRange(KeyTable.fromData(data), decide, from, to);
         return { generation, claims: matches.claims(), overlaid: [...overlaid] };
       });
     },

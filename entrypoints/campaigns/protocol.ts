@@ -114,19 +114,24 @@ export function packScanPart(part: ScanPart<RowVerdict>): PackedScanPart {
 
 /** The part as the cache merges it; throws on a packing that does not hold together. */
 export function unpackScanPart(p: PackedScanPart): ScanPart<RowVerdict> {
-  const ids: unknown = JSON.parse(p.ids);
-  const reasons: unknown = JSON.parse(p.reasons);
   const n = p.keys.length;
-  if (!Array.isArray(ids) || ids.length !== n || !ids.every((id) => typeof id === 'string')) throw new Error('the scan helper sent ids that do not match its keys');
-  if (!Array.isArray(reasons) || reasons.length !== n || !reasons.every((r) => typeof r === 'string')) throw new Error('the scan helper sent reasons that do not match its keys');
+  const ids = stringsOf(p.ids, n, 'ids');
+  const reasons = stringsOf(p.reasons, n, 'reasons');
   const decided: RowVerdict[] = new Array(n);
   for (let j = 0; j < n; j++) {
     const verdict = VERDICTS[p.verdicts[j]!];
     const ruleIds = p.rules[p.ruleSets[j]!];
     if (!verdict || !ruleIds) throw new Error('the scan helper sent a verdict it cannot have made');
-    decided[j] = { verdict, ruleIds, reason: reasons[j] as string };
+    decided[j] = { verdict, ruleIds, reason: reasons[j]! };
   }
-  return { generation: p.generation, claims: { keys: p.keys, ids: ids as string[], decided, several: p.several }, overlaid: p.overlaid };
+  return { generation: p.generation, claims: { keys: p.keys, ids, decided, several: p.several }, overlaid: p.overlaid };
+}
+
+/** A packed column: a JSON array of `n` strings. */
+function stringsOf(json: string, n: number, what: string): string[] {
+  const list: unknown = JSON.parse(json);
+  if (!Array.isArray(list) || list.length !== n || !list.every((x) => typeof x === 'string')) throw new Error(`the scan helper sent ${what} that do not match its keys`);
+  return list as string[];
 }
 
 export const ScanReply = z.discriminatedUnion('type', [
