@@ -125,7 +125,8 @@ export const IdentifierKey = z.string().min(1).max(400);
  * A snapshot the backend built once, at one feed position, and serves to every rep: every page of
  * it carries the same cursor, so a rep that started on it may take any later page from it.
  */
-export const SnapshotBuildId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a snapshot build id is 1-64 letters, digits, _ or -');
+export const SNAPSHOT_BUILD_ID = /^[A-Za-z0-9_-]{1,64}$/;
+export const SnapshotBuildId = z.string().regex(SNAPSHOT_BUILD_ID, 'a snapshot build id is 1-64 letters, digits, _ or -');
 export const SnapshotQuery = z.object({
   phase: z.enum(['customers', 'identifiers']),
   // Layout of 2^bits buckets; omitted on the first request: the backend picks one for its size.
@@ -168,7 +169,7 @@ export const SnapshotCustomersPage = z
     others: z.array(Change).default([]),
   })
   .superRefine((page, ctx) => {
-    const problem = snapshotRangeProblem(page) ?? customerBucketProblem(page);
+    const problem = snapshotCustomersProblem(page);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
 export type SnapshotCustomersPage = z.infer<typeof SnapshotCustomersPage>;
@@ -183,10 +184,14 @@ export const SnapshotIdentifiersPage = z
     ),
   })
   .superRefine((page, ctx) => {
-    const problem = snapshotRangeProblem(page) ?? identifierBucketProblem(page);
+    const problem = snapshotIdentifiersProblem(page);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
 export type SnapshotIdentifiersPage = z.infer<typeof SnapshotIdentifiersPage>;
+
+/** What breaks the snapshot contract in a page of the right shape (lib/snapshot-check.ts checks it too). */
+export const snapshotCustomersProblem = (page: SnapshotCustomersPage) => snapshotRangeProblem(page) ?? customerBucketProblem(page);
+export const snapshotIdentifiersProblem = (page: SnapshotIdentifiersPage) => snapshotRangeProblem(page) ?? identifierBucketProblem(page);
 
 function snapshotRangeProblem(p: { bits: number; from: number; to: number; done: boolean; buckets: { b: number }[] }): string | null {
   const size = 2 ** p.bits;

@@ -14,10 +14,11 @@ import {
   SignInResponse,
   type SyncEntity,
   SNAPSHOT_PAGE_ROWS,
-  SnapshotCustomersPage,
-  SnapshotIdentifiersPage,
+  type SnapshotCustomersPage,
+  type SnapshotIdentifiersPage,
   type AuditQuery,
 } from '@/lib/api';
+import { CheckedSnapshotCustomersPage, CheckedSnapshotIdentifiersPage, type PageParser } from '@/lib/snapshot-check';
 import type { AuditEvent } from '@/lib/schemas';
 
 export type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
@@ -136,12 +137,7 @@ export function createBackendClient(opts: BackendOptions): BackendClient {
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const timings: BackendTimings = { network: 0, parse: 0, validate: 0 };
 
-  async function request<S extends z.ZodTypeAny>(
-    url: string,
-    init: RequestInit,
-    schema: S,
-    signal?: AbortSignal,
-  ): Promise<BackendResult<z.infer<S>>> {
+  async function request<T>(url: string, init: RequestInit, schema: PageParser<T>, signal?: AbortSignal): Promise<BackendResult<T>> {
     let res: Response;
     const started = performance.now();
     try {
@@ -225,7 +221,9 @@ export function createBackendClient(opts: BackendOptions): BackendClient {
       const q = new URLSearchParams({ phase, from: String(from), maxRows: String(SNAPSHOT_PAGE_ROWS[phase]), encoding: 'deflate' });
       if (bits !== null) q.set('bits', String(bits));
       if (build) q.set('build', build);
-      const schema = phase === 'customers' ? SnapshotCustomersPage : SnapshotIdentifiersPage;
+      // Checked by hand when already in the schema's shape, else by zod (lib/snapshot-check.ts).
+      const schema: PageParser<SnapshotCustomersPage | SnapshotIdentifiersPage> =
+        phase === 'customers' ? CheckedSnapshotCustomersPage : CheckedSnapshotIdentifiersPage;
       return request(url(ep.backendUrl, `/api/sync/snapshot?${q}`), { method: 'GET', headers: auth(ep, `${DEFLATED_JSON}, application/json`) }, schema, signal);
     },
     pushAudit(ep, events) {
