@@ -178,7 +178,9 @@ export const SnapshotIdentifiersPage = z
   .object({
     phase: z.literal('identifiers'),
     ...snapshotPageBase,
-    // [identifier key (lib/buckets.ts customerKeys), customer id]
+    // [identifier key (lib/buckets.ts customerKeys), customer id], ordered by bucket16(key), then the
+    // key, then the id, so the rows of a key naming several customers are adjacent (the extension
+    // then writes a bucket in one pass; rows in another order are still taken, more slowly).
     buckets: z.array(
       z.object({ b: z.number().int().nonnegative(), keys: z.array(z.tuple([IdentifierKey, z.string().min(1).max(64)])) }),
     ),

@@ -49,7 +49,17 @@ export function suggestBucketBits(customers: number): number {
 // ---- identifier keys: one string per way a CRM can name a customer ----
 
 // The adapter id is URI-encoded so "crm:<adapter>:<id>" stays unambiguous whatever either part holds.
-export const crmKey = (crm: string, id: string) => `crm:${encodeURIComponent(crm)}:${id}`;
+export const crmKey = (crm: string, id: string) => `crm:${crmPart(crm)}:${id}`;
+// A carrier has a few CRMs and a million customers in each: their encoded ids are kept.
+const crmParts = new Map<string, string>();
+function crmPart(crm: string): string {
+  let part = crmParts.get(crm);
+  if (part === undefined) {
+    part = encodeURIComponent(crm);
+    if (crmParts.size < 256) crmParts.set(crm, part);
+  }
+  return part;
+}
 export const accountKey = (accountNumber: string) => `acct:${accountNumber.trim()}`;
 /** `phone` must already be E.164 (normalizePhone). */
 export const phoneKey = (phone: string) => `tel:${phone}`;
@@ -62,12 +72,16 @@ export function customerKeys(c: {
   phones: readonly string[];
   emails: readonly string[];
 }): string[] {
-  const keys = new Set<string>();
-  for (const r of c.crmRefs) keys.add(crmKey(r.crm, r.id));
-  keys.add(accountKey(c.accountNumber));
-  for (const p of c.phones) keys.add(phoneKey(p));
-  for (const e of c.emails) keys.add(emailKey(e));
-  return [...keys];
+  // A handful of keys: an array searched is cheaper than a Set (a first sync makes a million of these).
+  const keys: string[] = [];
+  const add = (k: string) => {
+    if (!keys.includes(k)) keys.push(k);
+  };
+  for (const r of c.crmRefs) add(crmKey(r.crm, r.id));
+  add(accountKey(c.accountNumber));
+  for (const p of c.phones) add(phoneKey(p));
+  for (const e of c.emails) add(emailKey(e));
+  return keys;
 }
 
 /** The keys a CRM record's identifiers stand for, in lookup order: CRM ref, account, phones, emails. */

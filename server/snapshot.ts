@@ -117,7 +117,7 @@ export class SnapshotTables {
         .pluck(),
       keyBucket: db
         .prepare(
-          `SELECT count(*), CAST(concat('{"b":', @b, ',"keys":[', group_concat(json_array(key, customer_id), ','), ']}') AS BLOB)
+          `SELECT count(*), CAST(concat('{"b":', @b, ',"keys":[', group_concat(json_array(key, customer_id), ',' ORDER BY bucket, key, customer_id), ']}') AS BLOB)
            FROM customer_keys WHERE bucket >= @lo AND bucket < @hi`,
         )
         .raw(),

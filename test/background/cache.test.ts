@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { KeyTable, openCustomerCache, type CachedCustomer, type CustomerCache, type MarketingApprovals, type ScanHelper } from '@/entrypoints/background/cache';
 import { Change, SnapshotCustomersPage, SnapshotIdentifiersPage } from '@/lib/api';
-import { bucketOf, customerKeys } from '@/lib/buckets';
+import { bucket16, bucketOf, customerKeys } from '@/lib/buckets';
 import { Customer, type Consent, type ConsentInput, type CustomerInput } from '@/lib/schemas';
 import type { RecordIdentifiers } from '@/lib/snapshot';
 import { consent, customer, tomb, up } from './helpers';
@@ -30,7 +30,7 @@ const base = (n: number, over: Partial<CustomerInput> = {}, consents: ConsentInp
  */
 function snapshotPages(
   entries: BaseEntry[],
-  opts: { bits?: number; cursors?: [string, string, string, string]; others?: unknown[] } = {},
+  opts: { bits?: number; cursors?: [string, string, string, string]; others?: unknown[]; keyOrder?: KeyOrder } = {},
 ): Pages {
   const bits = opts.bits ?? 3;
   const size = 2 ** bits;
@@ -39,8 +39,8 @@ function snapshotPages(
   return [
     customersPage(entries, bits, 0, half, k1, opts.others ?? []),
     customersPage(entries, bits, half, size, k2),
-    identifiersPage(entries, bits, 0, half, k3),
-    identifiersPage(entries, bits, half, size, k4),
+    identifiersPage(entries, bits, 0, half, k3, opts.keyOrder),
+    identifiersPage(entries, bits, half, size, k4, opts.keyOrder),
   ];
 }
 
@@ -55,7 +55,12 @@ function customersPage(entries: BaseEntry[], bits: number, from: number, to: num
   return SnapshotCustomersPage.parse({ phase: 'customers', bits, from, to, done: to === 2 ** bits, cursor, buckets, others });
 }
 
-function identifiersPage(entries: BaseEntry[], bits: number, from: number, to: number, cursor: string) {
+/**
+ * How a page lists a bucket's keys: by customer, or as the backend sends them (its index order:
+ * bucket16 of the key, then the key, then the id), which the cache encodes in one pass.
+ */
+type KeyOrder = 'customers' | 'index';
+function identifiersPage(entries: BaseEntry[], bits: number, from: number, to: number, cursor: string, order: KeyOrder = 'customers') {
   const byBucket = new Map<number, [string, string][]>();
   for (const e of entries) {
     const c = Customer.parse(e.customer); // keys of the customer as stored (emails normalized)
@@ -66,7 +71,9 @@ function identifiersPage(entries: BaseEntry[], bits: number, from: number, to: n
       byBucket.get(b)!.push([key, c.id]);
     }
   }
-  const buckets = [...byBucket].sort(([a], [b]) => a - b).map(([b, keys]) => ({ b, keys }));
+  const byIndex = ([k1, id1]: [string, string], [k2, id2]: [string, string]) =>
+    bucket16(k1) - bucket16(k2) || (k1 < k2 ? -1 : k1 > k2 ? 1 : id1 < id2 ? -1 : id1 > id2 ? 1 : 0);
+  const buckets = [...byBucket].sort(([a], [b]) => a - b).map(([b, keys]) => ({ b, keys: order === 'index' ? keys.sort(byIndex) : keys }));
   return SnapshotIdentifiersPage.parse({ phase: 'identifiers', bits, from, to, done: to === 2 ** bits, cursor, buckets });
 }
 
@@ -171,9 +178,9 @@ const CHANGES = () =>
     up('customer', customer(8, { name: 'Stale Eight' }), V + 1), // older than the rename: ignored
   ]);
 
-async function snapshotWorld(name = newName(), others: unknown[] = [POLICY_CHANGE]) {
+async function snapshotWorld(name = newName(), others: unknown[] = [POLICY_CHANGE], keyOrder?: KeyOrder) {
   const cache = open(name);
-  await applyAll(cache, snapshotPages(world(), { others }));
+  await applyAll(cache, snapshotPages(world(), { others, keyOrder }));
   return cache;
 }
 
@@ -335,8 +342,8 @@ describe('customer cache: snapshot', () => {
     expect(found.map((f) => f?.customerId ?? null)).toEqual(awkward);
   });
 
-  it('a shared identifier matches nobody, but the lookup falls through to the next identifier', async () => {
-    const cache = await snapshotWorld();
+  it.each(['customers', 'index'] as const)('a shared identifier matches nobody, but the lookup falls through to the next identifier (keys sent by %s)', async (keyOrder) => {
+    const cache = await snapshotWorld(newName(), [POLICY_CHANGE], keyOrder);
     expect(await cache.findCustomer(ids({ phones: [SHARED_PHONE] }))).toBeNull();
     expect(await cache.findCustomer(ids({ phones: ['(407) 555-9999'] }))).toBeNull();
     expect(await cache.findCustomer(ids({ accountNumber: 'SHARED-1' }))).toBeNull();

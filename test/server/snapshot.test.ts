@@ -14,7 +14,7 @@ import {
   type Change,
   type CustomerEntry,
 } from '../../lib/api';
-import { accountKey, crmKey, customerKeys, emailKey, phoneKey, suggestBucketBits } from '../../lib/buckets';
+import { accountKey, bucket16, crmKey, customerKeys, emailKey, phoneKey, suggestBucketBits } from '../../lib/buckets';
 import type { Consent, Customer } from '../../lib/schemas';
 import { migrate, openSqliteStore } from '../../server/db';
 import { consentRow, customerRow, setup, T0 } from './helpers';
@@ -259,6 +259,12 @@ describe('first-sync snapshot: identifiers', () => {
       const pairs = pages.flatMap((p) => p.buckets.flatMap((b) => b.keys.map(([k, id]) => `${k} -> ${id}`)));
       expect(pairs.length).toBe(new Set(pairs).size);
       expect([...pairs].sort()).toEqual(expected);
+      // In the index order the contract promises (bucket16, key, id): a key's rows are adjacent.
+      for (const { keys } of pages.flatMap((p) => p.buckets)) {
+        const order = keys.map(([k, id]) => [bucket16(k), k, id] as const);
+        const sorted = [...order].sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : a[2] < b[2] ? -1 : a[2] > b[2] ? 1 : 0));
+        expect(order).toEqual(sorted);
+      }
     }
     const all = (await identifierPages(t, { bits: 2 })).flatMap((p) => p.buckets.flatMap((b) => b.keys));
     for (const id of TOMBSTONED) expect(all.filter(([, c]) => c === id)).toEqual([]);
