@@ -3,6 +3,7 @@
 // schema (DESIGN invariant 5); components take a BackgroundClient so tests can pass a fake.
 import { browser } from 'wxt/browser';
 import { z } from 'zod';
+import { errorMessage } from '@/lib/errors';
 import { PageMessage, Reply } from '@/lib/messages';
 
 export type ReplyShape = { ok: true; data: unknown } | { ok: false; error: string };
@@ -40,7 +41,7 @@ export async function sendPageMessage<S extends ReplySchema>(
   try {
     raw = await transport(outgoing.data);
   } catch (err) {
-    const detail = err instanceof Error ? err.message : String(err);
+    const detail = errorMessage(err);
     throw new BackgroundError(`CPNI Guard's background is not responding (${detail})`);
   }
 
@@ -63,6 +64,4 @@ export function createBackgroundClient(transport: Transport = runtimeTransport):
 
 export const defaultBackgroundClient: BackgroundClient = createBackgroundClient();
 
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
+export { errorMessage };

@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { AccountField } from './calls';
 import { ActionKind, ServiceCategory } from './schemas';
+import { errorMessage } from './errors';
 
 export const ADAPTER_SCHEMA_VERSION = 1;
 /** The built-in adapters' ids: a document may not take one (its `crm` would be ambiguous). */
@@ -267,7 +268,7 @@ export function checkSelector(sel: string): string | null {
     try {
       doc.createDocumentFragment().querySelector(sel);
     } catch (err) {
-      return `the browser refuses it (${err instanceof Error ? err.message : String(err)})`;
+      return `the browser refuses it (${errorMessage(err)})`;
     }
   }
   return null;
@@ -290,7 +291,7 @@ export function regexProblem(source: string, flags = ''): string | null {
   try {
     new RegExp(source, flags);
   } catch (err) {
-    return `it does not compile (${err instanceof Error ? err.message : String(err)})`;
+    return `it does not compile (${errorMessage(err)})`;
   }
   if (/\\[1-9]|\\k</.test(source)) return 'back-references (\\1, \\k<name>) can make matching take forever; remove them';
   // Scan: for each open group, did it contain a repetition or an alternation?
@@ -530,7 +531,7 @@ export function validateAdapterText(text: string): AdapterValidation {
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorMessage(err);
     const at = jsonErrorOffset(message, text);
     const pos = at === null ? null : lineColumn(text, at);
     return { ok: false, issues: [{ path: '', ...(pos ?? {}), message: `not valid JSON: ${message.replace(/\s*\(line \d+ column \d+\)/, '').replace(/ in JSON at position \d+.*$/, '')}` }] };

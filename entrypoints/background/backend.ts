@@ -20,6 +20,7 @@ import {
 } from '@/lib/api';
 import { CheckedSnapshotCustomersPage, CheckedSnapshotIdentifiersPage, type PageParser } from '@/lib/snapshot-check';
 import type { AuditEvent } from '@/lib/schemas';
+import { errorMessage } from '@/lib/errors';
 
 export type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
 
@@ -243,8 +244,7 @@ export function createBackendClient(opts: BackendOptions): BackendClient {
 }
 
 function errorText(err: unknown): string {
-  if (err instanceof Error) return err.name === 'TimeoutError' ? 'timed out' : err.message;
-  return String(err);
+  return err instanceof Error && err.name === 'TimeoutError' ? 'timed out' : errorMessage(err);
 }
 
 export type SessionCallResult<T> =

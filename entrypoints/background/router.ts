@@ -4,6 +4,7 @@
 // Anything else gets { ok: false, error } and changes nothing.
 import { ContentMessage, PageMessage } from '@/lib/messages';
 import { describeZodError } from './backend';
+import { errorMessage } from '@/lib/errors';
 
 export type Reply<T = unknown> = { ok: true; data: T } | { ok: false; error: string };
 
@@ -92,6 +93,6 @@ async function safely(run: () => Promise<Reply>): Promise<Reply> {
   try {
     return await run();
   } catch (err) {
-    return { ok: false, error: err instanceof Error ? err.message : String(err) };
+    return { ok: false, error: errorMessage(err) };
   }
 }

@@ -8,6 +8,7 @@
 import type { BackendClient, BackendFailure } from './backend';
 import type { CustomerCache, EncodedSnapshotPage } from './cache';
 import type { GuardStore, Kv, Session } from './store';
+import { errorMessage } from '@/lib/errors';
 
 
 // Pages of 5,000 (the backend's maximum): fewer round trips and transactions for a big delta.
@@ -114,7 +115,7 @@ export function createSyncEngine(deps: SyncDeps): SyncEngine {
     let first = progress === null;
     let pending = backend.snapshot(session, q, signal);
     const cancelled: SyncOutcome = { ok: false, reason: 'cancelled', error: 'Sync cancelled.' };
-    const invalid = (e: unknown): BackendFailure => ({ ok: false, kind: 'invalid_response', status: 200, message: e instanceof Error ? e.message : String(e), rawSize: 0 });
+    const invalid = (e: unknown): BackendFailure => ({ ok: false, kind: 'invalid_response', status: 200, message: errorMessage(e), rawSize: 0 });
     // The page before this one while its transaction commits: the worker encodes (deflates) the
     // next page meanwhile. Every way out waits for it, so nothing is written after the sync stops.
     let writing: { result: Promise<{ error: unknown } | null>; label: string; where: string; changes: number } | null = null;
@@ -261,7 +262,7 @@ export function createSyncEngine(deps: SyncDeps): SyncEngine {
         return runOnce(ctrl.signal);
       })()
         .catch(async (err: unknown): Promise<SyncOutcome> => {
-          const error = `Sync failed: ${err instanceof Error ? err.message : String(err)}`;
+          const error = `Sync failed: ${errorMessage(err)}`;
           return fail({ ok: false, reason: 'internal', error });
         })
         .finally(() => {

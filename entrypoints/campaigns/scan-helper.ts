@@ -6,6 +6,7 @@
 import { openCustomerCache, type CustomerCache } from '@/entrypoints/background/cache';
 import { createScrubDecider } from '@/lib/campaign';
 import { ScanRequest, packScanPart, type ScanReply } from './protocol';
+import { errorMessage } from '@/lib/errors';
 
 const post = (m: ScanReply, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(m, transfer);
 let cache: { name: string; handle: CustomerCache } | null = null;
@@ -30,6 +31,6 @@ async function scan(req: ScanRequest) {
     const part = packScanPart(await cache.handle.scanPart(req.table, req.from, req.to, decide));
     post({ type: 'done', id: req.id, part }, [part.keys.buffer, part.verdicts.buffer, part.ruleSets.buffer]);
   } catch (err) {
-    post({ type: 'error', id: req.id, message: err instanceof Error ? err.message : String(err) });
+    post({ type: 'error', id: req.id, message: errorMessage(err) });
   }
 }

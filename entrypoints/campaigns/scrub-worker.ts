@@ -6,6 +6,7 @@ import { DEFAULT_POLICY } from '@/lib/schemas';
 import { ScrubStart, type ScrubWorkerReply } from './protocol';
 import { runScrub } from './scrub';
 import { startScanHelper, type ScanHelperWorker } from './split-scan';
+import { errorMessage } from '@/lib/errors';
 
 const post = (m: ScrubWorkerReply) => (self as unknown as Worker).postMessage(m);
 
@@ -55,7 +56,7 @@ async function start(msg: ScrubStart) {
       problemsCsv: blob(out.problemsCsv),
     });
   } catch (err) {
-    post({ type: 'error', message: err instanceof Error ? err.message : String(err) });
+    post({ type: 'error', message: errorMessage(err) });
   } finally {
     helper?.close();
     cache.close();

@@ -8,6 +8,7 @@ import type { decide as decideFn } from '@/lib/policy';
 import type { ActionKind, AuditKind, Decision } from '@/lib/schemas';
 import type { ActionContext } from '@/lib/snapshot';
 import type { GuardState } from './session';
+import { errorMessage } from '@/lib/errors';
 
 export type Decide = typeof decideFn;
 
@@ -36,7 +37,7 @@ export function failClosed(err: unknown): Decision {
       {
         ruleId: 'UNKNOWN_STATUS',
         citation: 'DESIGN invariant 3 (fail closed)',
-        text: `CPNI Guard could not decide this action (${cleanLabel(err instanceof Error ? err.message : String(err), 200)}), so it is blocked.`,
+        text: `CPNI Guard could not decide this action (${cleanLabel(errorMessage(err), 200)}), so it is blocked.`,
       },
     ],
     remedies: [],
@@ -122,7 +123,7 @@ export class Guard {
       // The adapter could not tell what was clicked: it may be a marketing control, so the click
       // is blocked (fail closed) and recorded, naming the adapter's error.
       block(event);
-      const why = new Error(`the ${adapter.id} adapter failed to classify the control: ${err instanceof Error ? err.message : String(err)}`);
+      const why = new Error(`the ${adapter.id} adapter failed to classify the control: ${errorMessage(err)}`);
       this.emit('action.blocked', 'marketing.other_category', failClosed(why), { action: 'marketing.other_category', control: 'unclassified control' });
       return;
     }

@@ -28,6 +28,7 @@ import { ContentMessage } from '@/lib/messages';
 import { AdaptersGetReply } from '@/lib/messages-adapters';
 import type { RecordIdentifiers } from '@/lib/snapshot';
 import { controlLabel, fieldValue } from './common';
+import { errorMessage } from '@/lib/errors';
 
 const MAX_VALUES = 10;
 
@@ -260,7 +261,7 @@ export function buildConfiguredAdapters(docs: readonly { id: string; document: u
     try {
       adapters.push(configuredAdapter(r.config));
     } catch (err) {
-      problems.push({ id: d.id, error: err instanceof Error ? err.message : String(err) });
+      problems.push({ id: d.id, error: errorMessage(err) });
     }
   }
   return { adapters, problems };
