@@ -12,6 +12,7 @@ export function isE164(s: string): boolean {
  * American (+1), the carrier's market. Returns null for anything that is not a phone number.
  */
 export function normalizePhone(raw: string): string | null {
+  if (E164_RE.test(raw)) return raw; // already E.164, as most stored and listed numbers are
   const trimmed = raw.trim().replace(/^tel:/i, '');
   const hasPlus = trimmed.startsWith('+');
   const digits = trimmed.replace(/\D/g, '');

@@ -1161,4 +1161,15 @@ describe('KeyTable (a scrub list\'s keys by number)', () => {
     expect(all).toHaveLength(20_001);
     expect(all[7]).toBe(`k${(7).toString(36)}${'x'.repeat(2)}`);
   });
+
+  it('holds each key as the bytes of its JSON string, as a summary line spells it, whatever the key holds', () => {
+    const table = new KeyTable();
+    const awkward = ['crm:x:a"b', 'crm:x:a\\b', 'crm:x:tab\there', 'crm:x:del\u007f', 'crm:x:\u00e9', 'crm:x:😀', 'crm:x:\ud800', 'acct: 12 '];
+    for (const key of awkward) {
+      const i = table.add(key);
+      const json = new TextEncoder().encode(JSON.stringify(key));
+      expect(table.indexOf(json, 0, json.length), key).toBe(i);
+      expect(table.keyAt(i)).toBe(key);
+    }
+  });
 });
