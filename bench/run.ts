@@ -32,7 +32,8 @@ const { values } = parseArgs({
     customers: { type: 'string', default: '1000000' },
     'no-build': { type: 'boolean', default: false },
     'skip-browser': { type: 'boolean', default: false },
-    // Only the snapshot build and the first full sync (the figure that takes longest to work on).
+    // The quick Node figures, the snapshot build and the first full sync only (the figure that takes
+    // longest to work on); it runs the browser even with --skip-browser.
     'first-sync-only': { type: 'boolean', default: false },
     'keep-db': { type: 'boolean', default: false },
     // Reuse a backend database seeded by an earlier run (seeding 1,000,000 takes ~9 minutes);

@@ -179,8 +179,9 @@ export const SnapshotIdentifiersPage = z
     phase: z.literal('identifiers'),
     ...snapshotPageBase,
     // [identifier key (lib/buckets.ts customerKeys), customer id], ordered by bucket16(key), then the
-    // key, then the id, so the rows of a key naming several customers are adjacent (the extension
-    // then writes a bucket in one pass; rows in another order are still taken, more slowly).
+    // key, then the id (strings by their UTF-8 bytes, i.e. by code point), so the rows of a key
+    // naming several customers are adjacent (the extension then writes a bucket in one pass; rows
+    // in another order, or keys its UTF-16 comparison orders otherwise, are still taken, more slowly).
     buckets: z.array(
       z.object({ b: z.number().int().nonnegative(), keys: z.array(z.tuple([IdentifierKey, z.string().min(1).max(64)])) }),
     ),

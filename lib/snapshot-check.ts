@@ -6,7 +6,7 @@
 // emails already normalized, so a page it sends is exactly what zod would return for it. This
 // module accepts only that exact shape, by hand, and hands anything else to the zod schema,
 // which then gives the error (or fills the defaults). So a page is never accepted here that zod
-// would refuse or change: test/snapshot-check.test.ts holds it to that on mutated pages.
+// would refuse or change: test/lib/snapshot-check.test.ts holds it to that on mutated pages.
 import { z } from 'zod';
 import {
   SnapshotCustomersPage,

@@ -946,7 +946,8 @@ function identifierLines(keys: readonly (readonly [string, string])[]): string[]
 }
 const identifierLine = (key: string, ids: string | string[]) => `${JSON.stringify(key)}:${JSON.stringify(ids)}`;
 function identifierMapOf(keys: readonly (readonly [string, string])[]): IdentifierMap {
-  const obj: IdentifierMap = {};
+  // No prototype: a key spelled "__proto__" is a key like any other (as the one-pass path keeps it).
+  const obj: IdentifierMap = Object.create(null) as IdentifierMap;
   for (const [key, id] of keys) addId(obj, key, id);
   return obj;
 }
