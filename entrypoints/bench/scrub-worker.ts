@@ -1,0 +1,61 @@
+// The bench's list scrub, in a dedicated worker as the product's scrub runs
+// (entrypoints/campaigns/scrub-worker.ts): CustomerCache.decideMany with a scan helper, off the
+// page's main thread. bench.html posts the list's shape, this answers the timing.
+import { openCustomerCache } from '@/entrypoints/background/cache';
+import { startScanHelper, type ScanHelperWorker } from '@/entrypoints/campaigns/split-scan';
+import { createScrubDecider } from '@/lib/campaign';
+import { errorMessage } from '@/lib/errors';
+import { DEFAULT_POLICY } from '@/lib/schemas';
+import type { RecordIdentifiers } from '@/lib/snapshot';
+
+export type BenchScrubRequest = { n: number; customers: number; emailPrefixes: string[]; crm: string; chunk: number };
+export type BenchScrubReply =
+  | { ok: true; ms: number; findMs: number; counts: Record<'allowed' | 'blocked' | 'unknown', number> }
+  | { ok: false; error: string };
+
+self.addEventListener('message', (event: MessageEvent<BenchScrubRequest>) => {
+  scrub(event.data).then(
+    (r) => (self as unknown as Worker).postMessage(r),
+    (err: unknown) => (self as unknown as Worker).postMessage({ ok: false, error: errorMessage(err) } satisfies BenchScrubReply),
+  );
+});
+
+/**
+ * A list scrub of `n` rows: bulk customers by CRM id, phone and email in turn (every 20th row
+ * unknown), matched and decided in chunks of `chunk` rows with CustomerCache.decideMany and
+ * createScrubDecider, as the campaigns worker does. Times matching plus deciding; the list is
+ * built beforehand.
+ */
+async function scrub({ n, customers, emailPrefixes, crm, chunk }: BenchScrubRequest): Promise<BenchScrubReply> {
+  const rows: RecordIdentifiers[] = [];
+  for (let r = 0; r < n; r++) {
+    const k = (r * 7919) % customers;
+    const none = { crm, crmId: null, accountNumber: null, phones: [] as string[], emails: [] as string[] };
+    if (r % 20 === 19) rows.push({ ...none, crmId: `X-${r}` });
+    else if (r % 3 === 0) rows.push({ ...none, crmId: `B-${String(k).padStart(7, '0')}` });
+    else if (r % 3 === 1) rows.push({ ...none, phones: [`+1${2000000000 + 2 * k}`] });
+    else rows.push({ ...none, emails: [`${emailPrefixes[k % emailPrefixes.length]}.${k}@example.com`] });
+  }
+  const cache = openCustomerCache();
+  let helper: ScanHelperWorker | null = null;
+  try {
+    const policy = (await cache.getPolicy()) ?? DEFAULT_POLICY;
+    const now = new Date();
+    const decideRow = createScrubDecider(policy, now);
+    helper = startScanHelper('cpni-cache', policy, now);
+    const scanHelper = helper.scan;
+    const counts = { allowed: 0, blocked: 0, unknown: 0 };
+    const t = performance.now();
+    let findMs = 0;
+    for (let i = 0; i < rows.length; i += chunk) {
+      const t0 = performance.now();
+      const verdicts = await cache.decideMany(rows.slice(i, i + chunk), decideRow, { helper: scanHelper });
+      findMs += performance.now() - t0;
+      for (const v of verdicts) counts[v.verdict]++;
+    }
+    return { ok: true, ms: performance.now() - t, findMs, counts };
+  } finally {
+    helper?.close();
+    cache.close();
+  }
+}
