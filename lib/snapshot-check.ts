@@ -17,7 +17,7 @@ import {
 } from './api';
 import { MAX_BUCKET_BITS } from './buckets';
 import { isE164, normalizeEmail } from './identifiers';
-import { CONSENT_STATES } from './schemas';
+import { ConsentMethod, ConsentPurpose, ConsentScope, ConsentState, ServiceCategory } from './schemas';
 
 /** What `request` needs of a schema: zod's safeParse, or this module's checked form of one. */
 export type PageParser<T> = { safeParse(body: unknown): { success: true; data: T } | { success: false; error: z.ZodError } };
@@ -25,11 +25,12 @@ export type PageParser<T> = { safeParse(body: unknown): { success: true; data: T
 // The patterns isoDateTime and Email (lib/schemas.ts) check with; the tests compare them.
 const DATETIME = z.regexes.datetime({ offset: true });
 const EMAIL = z.regexes.email;
-const PURPOSES = new Set(['marketing', 'third_party', 'new_carrier']);
-const STATES = new Set<string>(CONSENT_STATES);
-const METHODS = new Set(['written', 'oral', 'electronic']);
-const SCOPES = new Set(['standing', 'call']);
-const CATEGORIES = new Set(['local', 'interexchange', 'wireless']);
+// The schemas' own enums, so a value added there is accepted here too.
+const PURPOSES = new Set<string>(ConsentPurpose.options);
+const STATES = new Set<string>(ConsentState.options);
+const METHODS = new Set<string>(ConsentMethod.options);
+const SCOPES = new Set<string>(ConsentScope.options);
+const CATEGORIES = new Set<string>(ServiceCategory.options);
 
 type Obj = Record<string, unknown>;
 

@@ -570,7 +570,7 @@ export class KeyTable { // exported for its tests
     if (found !== -1) return found;
     this.slots[2 * this.slot] = n;
     this.slots[2 * this.slot + 1] = this.hash;
-    if (this.filter) this.filter[this.hash >>> 13]! |= 1 << ((this.hash >>> 8) & 31);
+    if (this.filter) markFilter(this.filter, this.hash);
     this.count++;
     if (this.starts.length < n + 2) this.starts = grown(this.starts, n + 2);
     this.starts[n + 1] = end;
@@ -606,7 +606,7 @@ export class KeyTable { // exported for its tests
   indexOf(bytes: Uint8Array, start: number, end: number): number {
     const hash = hashBytes(bytes, start, end) | 0;
     const filter = this.filter ?? this.fillFilter();
-    if ((filter[hash >>> 13]! & (1 << ((hash >>> 8) & 31))) === 0) return -1;
+    if (!inFilter(filter, hash)) return -1;
     return this.probe(bytes, start, end, hash);
   }
 
@@ -618,8 +618,7 @@ export class KeyTable { // exported for its tests
     const filter = new Uint32Array(1 << 19);
     for (let h = 0; h <= this.mask; h++) {
       if (this.slots[2 * h] === -1) continue;
-      const hash = this.slots[2 * h + 1]!;
-      filter[hash >>> 13]! |= 1 << ((hash >>> 8) & 31);
+      markFilter(filter, this.slots[2 * h + 1]!);
     }
     return (this.filter = filter);
   }
@@ -681,6 +680,13 @@ export class KeyTable { // exported for its tests
     this.slots = slots;
     this.mask = mask;
   }
+}
+
+// KeyTable's filter: one bit for each value of a hash's top 24 bits (word hash >>> 13 of 2^19).
+const filterBit = (hash: number) => 1 << ((hash >>> 8) & 31);
+const inFilter = (filter: Uint32Array, hash: number) => (filter[hash >>> 13]! & filterBit(hash)) !== 0;
+function markFilter(filter: Uint32Array, hash: number) {
+  filter[hash >>> 13]! |= filterBit(hash);
 }
 
 /** A copy of `a` with room for at least `n` elements (doubling). */

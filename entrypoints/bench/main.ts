@@ -5,7 +5,7 @@ import { browser } from 'wxt/browser';
 import { openCustomerCache } from '@/entrypoints/background/cache';
 import { GuardStore, Kv } from '@/entrypoints/background/store';
 import type { RecordIdentifiers } from '@/lib/snapshot';
-import type { BenchScrubReply, BenchScrubRequest } from './scrub-worker';
+import { BenchScrubReply, type BenchScrubRequest } from './protocol';
 
 type Sample = { crmId: string; phone: string; email: string };
 
@@ -56,13 +56,20 @@ const api = {
    * here says which rows and what it times). On this page's main thread instead, V8 kept the
    * page's heap in its memory-saving mode in some runs (a mark-compact every few hundred ms).
    */
-  scrub(n: number, customers: number, emailPrefixes: string[], crm: string, chunk: number): Promise<{ ms: number; findMs: number; counts: Record<string, number> }> {
+  async scrub(n: number, customers: number, emailPrefixes: string[], crm: string, chunk: number) {
     const worker = new Worker(new URL('./scrub-worker.ts', import.meta.url), { type: 'module' });
-    return new Promise((resolve, reject) => {
-      worker.onmessage = (e: MessageEvent<BenchScrubReply>) => (e.data.ok ? resolve(e.data) : reject(new Error(e.data.error)));
-      worker.onerror = (e) => reject(new Error(`the bench's scrub worker failed: ${e.message}`));
-      worker.postMessage({ n, customers, emailPrefixes, crm, chunk } satisfies BenchScrubRequest);
-    }).finally(() => worker.terminate()) as Promise<{ ms: number; findMs: number; counts: Record<string, number> }>;
+    try {
+      const answer = await new Promise<unknown>((resolve, reject) => {
+        worker.onmessage = (e: MessageEvent) => resolve(e.data);
+        worker.onerror = (e) => reject(new Error(`the bench's scrub worker failed: ${e.message}`));
+        worker.postMessage({ n, customers, emailPrefixes, crm, chunk } satisfies BenchScrubRequest);
+      });
+      const reply = BenchScrubReply.parse(answer);
+      if (!reply.ok) throw new Error(reply.error);
+      return reply;
+    } finally {
+      worker.terminate();
+    }
   },
 };
 

@@ -7,17 +7,17 @@ import { createScrubDecider } from '@/lib/campaign';
 import { errorMessage } from '@/lib/errors';
 import { DEFAULT_POLICY } from '@/lib/schemas';
 import type { RecordIdentifiers } from '@/lib/snapshot';
+import { BenchScrubRequest, type BenchScrubReply } from './protocol';
 
-export type BenchScrubRequest = { n: number; customers: number; emailPrefixes: string[]; crm: string; chunk: number };
-export type BenchScrubReply =
-  | { ok: true; ms: number; findMs: number; counts: Record<'allowed' | 'blocked' | 'unknown', number> }
-  | { ok: false; error: string };
+const post = (m: BenchScrubReply) => (self as unknown as Worker).postMessage(m);
 
-self.addEventListener('message', (event: MessageEvent<BenchScrubRequest>) => {
-  scrub(event.data).then(
-    (r) => (self as unknown as Worker).postMessage(r),
-    (err: unknown) => (self as unknown as Worker).postMessage({ ok: false, error: errorMessage(err) } satisfies BenchScrubReply),
-  );
+self.addEventListener('message', (event: MessageEvent) => {
+  const request = BenchScrubRequest.safeParse(event.data);
+  if (!request.success) {
+    post({ ok: false, error: `the bench's scrub worker got an invalid request (${request.error.issues[0]?.message ?? 'unknown'})` });
+    return;
+  }
+  scrub(request.data).then(post, (err: unknown) => post({ ok: false, error: errorMessage(err) }));
 });
 
 /**
