@@ -23,11 +23,23 @@
 // Every write bumps `generation`; a handle that sees another generation drops what it decoded.
 import Dexie, { type Table, type Transaction } from 'dexie';
 import type { AdapterDocument, Change, CustomerEntry, SnapshotCustomersPage, SnapshotIdentifiersPage } from '@/lib/api';
-import { bucket16, bucketOf, customerKeys, recordKeys, suggestBucketBits } from '@/lib/buckets';
+import { bucketOf, customerKeys, recordKeys, suggestBucketBits } from '@/lib/buckets';
+import {
+  addId,
+  identifierLines,
+  identifierMapLines,
+  idsIn,
+  idsOf,
+  isStandingMarketing,
+  linesText,
+  setIds,
+  summaryLine,
+  type IdentifierMap,
+} from '@/lib/bucket-lines';
 import type { MarketingApprovals } from '@/lib/campaign';
 import type { Campaign, Consent, Customer, PolicySettings } from '@/lib/schemas';
 import type { RecordIdentifiers } from '@/lib/snapshot';
-import { packConsent, packCustomer, packedId, unpackConsent, unpackCustomer, type PackedConsent, type PackedCustomer } from './packing';
+import { packCustomer, packedId, unpackConsent, unpackCustomer, type PackedConsent, type PackedCustomer } from '@/lib/packing';
 import type { z } from 'zod';
 import { inflateSync } from 'fflate';
 
@@ -228,7 +240,6 @@ class CacheDb extends Dexie {
   }
 }
 
-const isStandingMarketing = (c: Consent) => c.purpose === 'marketing' && c.scope === 'standing';
 const own = Object.prototype.hasOwnProperty;
 
 // ---- the overlay, folded in memory ----
@@ -360,16 +371,6 @@ class KeptRows {
 /** A summary line as stored: the customer's id and identifier keys first, its consents packed (packing.ts). */
 type StoredSummary = [string, number, string[], Record<string, number>, PackedConsent[]];
 
-/**
- * A customer's StoredSummary as its JSON line. Written as text: building the consent-versions
- * object first gave V8 a new hidden class for every consent id (2.5 million in a first sync).
- */
-function summaryLine(e: CachedCustomer): string {
-  let versions = '';
-  for (const c of e.consents) versions += `${versions ? ',' : ''}${JSON.stringify(c.id)}:${JSON.stringify(c.version)}`;
-  const approvals = JSON.stringify(e.consents.filter(isStandingMarketing).map(packConsent));
-  return `[${JSON.stringify(e.customer.id)},${JSON.stringify(e.customer.version)},${JSON.stringify(customerKeys(e.customer))},{${versions}},${approvals}]`;
-}
 const summaryOfStored = ([id, version, , versions, packed]: StoredSummary): Summary => [
   version,
   versions,
@@ -396,8 +397,8 @@ const utf8Out = new TextDecoder();
  * stream has read once its close resolves (a new array per bucket, by TextEncoder.encode or a
  * copy, cost the worker a tenth of a first sync in allocation and garbage collection).
  */
-async function linesRow(b: number, lines: readonly string[], [open, close]: '[]' | '{}'): Promise<BucketRow> {
-  const text = `${open}\n${lines.join(',\n')}\n${close}`;
+async function linesRow(b: number, lines: readonly string[], brackets: '[]' | '{}'): Promise<BucketRow> {
+  const text = linesText(lines, brackets);
   // Two rows made at once (two handles writing) must not share the buffer: the second gets its own.
   const need = text.length * 3;
   const shared = !encoding;
@@ -867,24 +868,6 @@ export interface MatchClaims<T> {
   several: number[];
 }
 
-/** An identifier bucket: key -> customer id, or ids when the key names several customers. */
-type IdentifierMap = Record<string, string | string[]>;
-/** The ids an identifier bucket's value lists (absent: none). */
-const idsIn = (v: IdentifierMap[string] | null | undefined): string[] => (v == null ? [] : typeof v === 'string' ? [v] : v);
-const idsOf = (obj: IdentifierMap, key: string) => idsIn(own.call(obj, key) ? obj[key] : undefined);
-function setIds(obj: IdentifierMap, key: string, ids: string[]) {
-  if (ids.length === 0) delete obj[key];
-  else obj[key] = ids.length === 1 ? ids[0]! : ids;
-}
-function addId(obj: IdentifierMap, key: string, id: string) {
-  // Nearly every key names one customer: no array for it (a first sync adds 6 million keys).
-  if (!own.call(obj, key)) {
-    obj[key] = id;
-    return;
-  }
-  const ids = idsOf(obj, key);
-  if (!ids.includes(id)) setIds(obj, key, [...ids, id]);
-}
 // Below this many wanted in one bucket, each is found on its line; from it, the bucket is parsed whole.
 const FIND_EACH_BELOW = 5;
 const customerStart = (id: string) => `[[${JSON.stringify(id)},`;
@@ -908,8 +891,9 @@ async function encodeCustomerBuckets(buckets: [number, CachedCustomer[]][]) {
       empty.push(b);
       continue;
     }
-    puts.push(await linesRow(b, entries.map((e) => JSON.stringify(packCustomer(e))), '[]'));
-    summaries.push(await linesRow(b, entries.map(summaryLine), '[]'));
+    const packed = entries.map(packCustomer);
+    puts.push(await linesRow(b, packed.map((p) => JSON.stringify(p)), '[]'));
+    summaries.push(await linesRow(b, packed.map(summaryLine), '[]'));
   }
   return { puts, summaries, empty };
 }
@@ -920,47 +904,6 @@ async function encodeIdentifierBuckets(buckets: SnapshotIdentifiersPage['buckets
   const rows: BucketRow[] = [];
   for (const { b, keys } of buckets) rows.push(await linesRow(b, identifierLines(keys), '{}'));
   return rows;
-}
-
-/**
- * An identifier bucket's lines from a snapshot page's [key, id] rows. The backend sends them in
- * its index order (bucket16 of the key, then the key), where the rows of a key that names
- * several customers are next to each other, so the lines are written in one pass; rows in any
- * other order are grouped through a map first (building that map for 6 million keys cost a first
- * sync ~5 s).
- */
-function identifierLines(keys: readonly (readonly [string, string])[]): string[] {
-  const lines: string[] = [];
-  let key = '';
-  let hash = -1;
-  let ids: string | string[] = '';
-  for (const [k, id] of keys) {
-    const h = bucket16(k);
-    if (h === hash && k === key) {
-      if (typeof ids === 'string') ids = ids === id ? ids : [ids, id];
-      else if (!ids.includes(id)) ids.push(id);
-      continue;
-    }
-    if (h < hash || (h === hash && k < key)) return identifierMapLines(identifierMapOf(keys));
-    if (hash !== -1) lines.push(identifierLine(key, ids));
-    key = k;
-    hash = h;
-    ids = id;
-  }
-  if (hash !== -1) lines.push(identifierLine(key, ids));
-  return lines;
-}
-const identifierLine = (key: string, ids: string | string[]) => `${JSON.stringify(key)}:${JSON.stringify(ids)}`;
-function identifierMapOf(keys: readonly (readonly [string, string])[]): IdentifierMap {
-  // No prototype: a key spelled "__proto__" is a key like any other (as the one-pass path keeps it).
-  const obj: IdentifierMap = Object.create(null) as IdentifierMap;
-  for (const [key, id] of keys) addId(obj, key, id);
-  return obj;
-}
-function identifierMapLines(obj: IdentifierMap): string[] {
-  const lines: string[] = [];
-  for (const k in obj) lines.push(identifierLine(k, obj[k]!));
-  return lines;
 }
 
 /** Identifier bucket rows from their maps (deflating is asynchronous: made before a transaction opens). */

@@ -1,8 +1,8 @@
 // The cache's packed form of a customer must carry every field of the schemas, both ways.
 import { describe, expect, it } from 'vitest';
-import { CONSENT_FIELDS, CUSTOMER_FIELDS, packCustomer, unpackCustomer } from '@/entrypoints/background/packing';
+import { CONSENT_FIELDS, CUSTOMER_FIELDS, packCustomer, unpackCustomer } from '@/lib/packing';
 import { Consent, Customer } from '@/lib/schemas';
-import { makeConsent, makeCustomer } from '../lib/factories';
+import { makeConsent, makeCustomer } from './factories';
 
 describe('packing', () => {
   it('packs every field of Customer and Consent (a field added to a schema must be added here)', () => {

@@ -1,7 +1,8 @@
 // How the cache stores a customer inside a bucket: positional arrays instead of objects.
 // Field names repeated a million times were half of the bytes IndexedDB had to write on a first
-// sync (its writes, not our code, are the slowest part). Only cache.ts uses this.
-import type { Consent, Customer } from '@/lib/schemas';
+// sync (its writes, not our code, are the slowest part). The cache stores it; the backend writes
+// it into first-sync bucket pages (lib/bucket-page.ts).
+import type { Consent, Customer } from './schemas';
 
 /** The fields packed, in order; test/background/packing.test.ts checks they cover the schemas. */
 export const CUSTOMER_FIELDS = [
