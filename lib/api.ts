@@ -119,6 +119,20 @@ export const SNAPSHOT_PAGE_ROWS = { customers: 4000, identifiers: SNAPSHOT_MAX_R
  * extension, the same pages take seconds.
  */
 export const DEFLATED_JSON = 'application/x-cpni-json+deflate';
+/**
+ * The media type of a snapshot page asked for with `encoding=buckets`: every bucket already in the
+ * text the extension's cache stores (lib/bucket-lines.ts: packed customers, their summaries,
+ * identifier members, a line each), deflated bucket by bucket with raw DEFLATE. Why: a first sync
+ * spent ~30 s deflating what it stores and ~20 s inflating and parsing the JSON pages; the
+ * extension now checks each bucket's text and stores the bytes it received (lib/bucket-page.ts).
+ * The body: a 4-byte big-endian length, that many bytes of UTF-8 JSON (BucketPageHeader), then the
+ * deflated texts, in the header's order.
+ */
+export const BUCKET_PAGE = 'application/x-cpni-buckets';
+/** Past any real bucket's text (a bucket holds ~60 customers, ~50 KB): a bigger one is refused. */
+export const MAX_BUCKET_TEXT_BYTES = 32 * 1024 * 1024;
+/** A deflated bucket text in a bucket page: [its bytes in the body, the bytes of its text]. */
+const DeflatedText = z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative().max(MAX_BUCKET_TEXT_BYTES)]);
 /** An identifier key as lib/buckets.ts spells it ("tel:+1...", "mail:...", "crm:<adapter>:<id>", "acct:..."). */
 export const IdentifierKey = z.string().min(1).max(400);
 /**
@@ -140,16 +154,13 @@ export const SnapshotQuery = z.object({
     'The `build` of the first page, sent with every later page of the same snapshot (both phases). Omit it on the first page and when the first page had none.',
   ),
   encoding: z
-    .enum(['json', 'deflate'])
+    .enum(['json', 'deflate', 'buckets'])
     .optional()
     .describe(
-      `json (the default): the page as application/json. deflate: the same JSON compressed with raw DEFLATE (RFC 1951), as ${DEFLATED_JSON}; errors stay application/json.`,
+      `json (the default): the page as application/json. deflate: the same JSON compressed with raw DEFLATE (RFC 1951), as ${DEFLATED_JSON}. buckets: each bucket in the text the extension stores, deflated on its own, as ${BUCKET_PAGE} (lib/api.ts BucketPageHeader). Errors stay application/json.`,
     ),
 });
 export type SnapshotQuery = z.infer<typeof SnapshotQuery>;
-
-export const CustomerEntry = z.object({ customer: Customer, consents: z.array(Consent) });
-export type CustomerEntry = z.infer<typeof CustomerEntry>;
 
 const snapshotPageBase = {
   bits: z.number().int().min(0).max(MAX_BUCKET_BITS),
@@ -159,6 +170,29 @@ const snapshotPageBase = {
   cursor: z.string(), // the change feed's position when this page was read
   build: SnapshotBuildId.optional(), // set when the page comes from a prebuilt snapshot
 };
+
+export const BucketPageHeader = z
+  .discriminatedUnion('phase', [
+    z.object({
+      phase: z.literal('customers'),
+      ...snapshotPageBase,
+      buckets: z.array(z.object({ b: z.number().int().nonnegative(), customers: DeflatedText, summaries: DeflatedText })),
+      others: z.array(Change).default([]),
+    }),
+    z.object({
+      phase: z.literal('identifiers'),
+      ...snapshotPageBase,
+      buckets: z.array(z.object({ b: z.number().int().nonnegative(), keys: DeflatedText })),
+    }),
+  ])
+  .superRefine((page, ctx) => {
+    const problem = snapshotRangeProblem(page);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+export type BucketPageHeader = z.infer<typeof BucketPageHeader>;
+
+export const CustomerEntry = z.object({ customer: Customer, consents: z.array(Consent) });
+export type CustomerEntry = z.infer<typeof CustomerEntry>;
 
 export const SnapshotCustomersPage = z
   .object({

@@ -102,7 +102,8 @@ function consent(v: unknown): boolean {
   );
 }
 
-const customerEntry = (v: unknown): boolean => objectOf(v, 2) && customer(v.customer) && arrayOf(v.consents, Infinity, consent);
+/** A CustomerEntry exactly as zod returns it (lib/bucket-page.ts checks unpacked bucket customers with it). */
+export const customerEntryInShape = (v: unknown): boolean => objectOf(v, 2) && customer(v.customer) && arrayOf(v.consents, Infinity, consent);
 const identifierRow = (v: unknown): boolean => Array.isArray(v) && v.length === 2 && str(v[0], 1, 400) && str(v[1], 1, 64);
 
 /** The page's own fields (phase, range, cursor, build), with `extra` keys besides them allowed. */
@@ -130,7 +131,7 @@ export function customersPageInShape(v: unknown): boolean {
   // `others` (policy, adapters, campaigns) is filled only on the first page; its few rows take zod's path.
   if (!pageFields(v, 'customers', 1) || !Array.isArray(v.others) || v.others.length !== 0) return false;
   for (const bucket of v.buckets as unknown[]) {
-    if (!objectOf(bucket, 2) || !count(bucket.b) || !arrayOf(bucket.customers, Infinity, customerEntry)) return false;
+    if (!objectOf(bucket, 2) || !count(bucket.b) || !arrayOf(bucket.customers, Infinity, customerEntryInShape)) return false;
   }
   return snapshotCustomersProblem(v as SnapshotCustomersPage) === null;
 }

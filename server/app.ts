@@ -7,13 +7,14 @@ import type { JSONParsed } from 'hono/utils/types';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { promisify } from 'node:util';
-import { deflateRaw, inflateRaw } from 'node:zlib';
+import { deflateRaw, deflateRawSync } from 'node:zlib';
 import {
   ApiError,
   AuditPushRequest,
   AuditPushResponse,
   AuditQuery,
   AuditQueryResponse,
+  BUCKET_PAGE,
   DEFLATED_JSON,
   HealthResponse,
   ImportResponse,
@@ -34,6 +35,7 @@ import { dummyPasswordHash, newToken, sha256, verifyPassword } from './crypto';
 import { registerCampaignRoutes } from './routes/campaigns';
 import { registerCallRoutes } from './routes/calls';
 import { registerAdapterRoutes } from './routes/adapters';
+import { encodeBucketPage } from '../lib/bucket-page';
 import type { SnapshotBuilds } from './snapshot-build';
 import { InvalidCursorError, SnapshotRangeError, type ImportIssue, type NumberedImportRow, type ServerImportRow, type Store } from './store';
 
@@ -148,22 +150,26 @@ function parseImportBody(
 }
 
 const deflateRawAsync = promisify(deflateRaw);
-const inflateRawAsync = promisify(inflateRaw);
 
 /**
- * A snapshot page as the request asked for it (SnapshotQuery.encoding): its JSON compressed with
- * raw DEFLATE, or plain. A prebuilt page is stored compressed; a live one is rendered plain. zlib
- * runs on libuv's thread pool, so the event loop goes on meanwhile.
+ * A live snapshot page (its JSON as the store rendered it) as the request asked for it
+ * (SnapshotQuery.encoding): plain; compressed with raw DEFLATE at level 1 (~20 ms for 6 MB, ~11x
+ * smaller; on libuv's thread pool, so the event loop goes on meanwhile); or as a bucket page,
+ * encoded here on the event loop (parsed, packed and deflated text by text): live pages are what
+ * a rep gets only while no fresh build is on disk (server/snapshot-build.ts).
  */
-async function snapshotAnswer<T>(
-  c: Context,
-  deflate: boolean,
-  page: { json: Uint8Array } | { deflated: Uint8Array },
-): Promise<TypedResponse<JSONParsed<T>, 200, 'json'>> {
-  if (!deflate) return jsonText<T>(c, ('json' in page ? page.json : await inflateRawAsync(page.deflated)) as Uint8Array<ArrayBuffer>);
-  // Level 1 for a live page: ~20 ms for 6 MB, ~11x smaller.
-  const bytes = 'deflated' in page ? page.deflated : await deflateRawAsync(page.json, { level: 1 });
-  return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { 'content-type': DEFLATED_JSON }) as unknown as TypedResponse<JSONParsed<T>, 200, 'json'>;
+async function snapshotAnswer<T>(c: Context, encoding: SnapshotQuery['encoding'], json: Uint8Array): Promise<TypedResponse<JSONParsed<T>, 200, 'json'>> {
+  if (encoding === 'deflate') return binary<T>(c, await deflateRawAsync(json, { level: 1 }), DEFLATED_JSON);
+  if (encoding === 'buckets') {
+    const page = JSON.parse(Buffer.from(json.buffer, json.byteOffset, json.byteLength).toString('utf8')) as SnapshotCustomersPage | SnapshotIdentifiersPage;
+    return binary<T>(c, encodeBucketPage(page, (text) => deflateRawSync(text, { level: 1 })), BUCKET_PAGE);
+  }
+  return jsonText<T>(c, json as Uint8Array<ArrayBuffer>);
+}
+
+/** Bytes of a binary form of a JSON route's answer (DEFLATED_JSON, BUCKET_PAGE), typed as the route's JSON response. */
+function binary<T>(c: Context, bytes: Uint8Array, type: string): TypedResponse<JSONParsed<T>, 200, 'json'> {
+  return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { 'content-type': type }) as unknown as TypedResponse<JSONParsed<T>, 200, 'json'>;
 }
 
 /**
@@ -400,10 +406,16 @@ export function createApp({ db, now = () => new Date(), snapshots }: AppOptions)
       },
       responses: {
         200: {
-          description: `One page of whole buckets: as JSON, or with \`encoding=deflate\` that JSON compressed with raw DEFLATE (${DEFLATED_JSON}).`,
+          description: `One page of whole buckets: as JSON, with \`encoding=deflate\` that JSON compressed with raw DEFLATE (${DEFLATED_JSON}), or with \`encoding=buckets\` each bucket in the text the extension stores, deflated (${BUCKET_PAGE}; lib/api.ts BucketPageHeader). Prebuilt pages are served for \`encoding=buckets\` only.`,
           content: {
             'application/json': { schema: z.union([SnapshotCustomersPage, SnapshotIdentifiersPage]) },
             [DEFLATED_JSON]: { schema: z.string().openapi({ format: 'binary', description: 'The page\'s JSON (as application/json), compressed with raw DEFLATE (RFC 1951).' }) },
+            [BUCKET_PAGE]: {
+              schema: z.string().openapi({
+                format: 'binary',
+                description: 'A 4-byte big-endian length, that many bytes of JSON (the header: the page\'s fields and, per bucket, [deflated bytes, text bytes] of each text), then the bucket texts, each raw DEFLATE.',
+              }),
+            },
           },
         },
         400: jsonError('Invalid phase, bits, from, maxRows or build id, or `from` past the end of the layout.'),
@@ -412,10 +424,9 @@ export function createApp({ db, now = () => new Date(), snapshots }: AppOptions)
     }),
     async (c) => {
       const q = c.req.valid('query');
-      const deflate = q.encoding === 'deflate';
       // A prebuilt page is the same bytes for every rep: sent from disk, no database work.
       const built = await snapshots?.pageFile(q);
-      if (built) return snapshotAnswer<SnapshotCustomersPage | SnapshotIdentifiersPage>(c, deflate, { deflated: built });
+      if (built) return binary<SnapshotCustomersPage | SnapshotIdentifiersPage>(c, built, BUCKET_PAGE);
       let json: Uint8Array;
       try {
         json = await db.snapshot(q);
@@ -423,7 +434,7 @@ export function createApp({ db, now = () => new Date(), snapshots }: AppOptions)
         if (e instanceof SnapshotRangeError) return c.json(err('invalid_query', e.message, [{ path: 'from', message: e.message }]), 400);
         throw e;
       }
-      return snapshotAnswer<SnapshotCustomersPage | SnapshotIdentifiersPage>(c, deflate, { json });
+      return snapshotAnswer<SnapshotCustomersPage | SnapshotIdentifiersPage>(c, q.encoding, json);
     },
   );
 

@@ -5,8 +5,9 @@
 // ONE read transaction (so all pages show the same database state, feed position S, and carry
 // the same cursor), and writes them to disk; GET /api/sync/snapshot then sends the file's bytes.
 //
-// On disk: <dir>/<id>/<phase>-<from>.json.deflate, one per page (its JSON, raw DEFLATE: what the
-// extension asks for, lib/api.ts DEFLATED_JSON; ~12x smaller), then <dir>/<id>/manifest.json,
+// On disk: <dir>/<id>/<phase>-<from>.buckets, one per page as a bucket page (what the extension
+// asks for, lib/api.ts BUCKET_PAGE: each bucket's text deflated, lib/bucket-page.ts; requests for
+// JSON pages get live pages), then <dir>/<id>/manifest.json,
 // written LAST by rename: a build without a manifest is incomplete (crashed, or still running) and
 // is never served. A complete build never changes, so its manifest is cached.
 //
@@ -20,7 +21,8 @@ import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { Worker } from 'node:worker_threads';
 import { z } from 'zod';
-import { SNAPSHOT_PAGE_ROWS, SnapshotBuildId, type SnapshotQuery } from '../lib/api';
+import { SNAPSHOT_PAGE_ROWS, SnapshotBuildId, type SnapshotCustomersPage, type SnapshotIdentifiersPage, type SnapshotQuery } from '../lib/api';
+import { encodeBucketPage } from '../lib/bucket-page';
 import { encodeCursor, openSqliteStore } from './db';
 import type { SnapshotRequest } from './store';
 
@@ -43,7 +45,7 @@ export const defaultSnapshotDir = (dbPath: string) => `${dbPath}.snapshots`;
 
 const BUILD_DIR_RE = /^s(\d+)-(\d+)$/;
 const MANIFEST = 'manifest.json';
-const pageFileName = (phase: SnapshotPhase, from: number) => `${phase}-${from}.json.deflate`;
+const pageFileName = (phase: SnapshotPhase, from: number) => `${phase}-${from}.buckets`;
 
 const SnapshotManifest = z.object({
   id: SnapshotBuildId,
@@ -52,10 +54,10 @@ const SnapshotManifest = z.object({
   seq: z.number().int().nonnegative(), // feed position S: every page was read there
   cursor: z.string(), // encodeCursor(seq), the cursor on every page
   createdAt: z.string(), // when the build's read began: the age of its state
-  // How pages are stored (builds from before had plain JSON files: their manifests fail here, so
-  // they are never served and are removed with the next cleanup).
-  encoding: z.literal('deflate'),
-  bytes: z.number().int().nonnegative(), // of the files, deflated
+  // How pages are stored (builds from before had JSON files, plain or deflated: their manifests
+  // fail here, so they are never served and are removed with the next cleanup).
+  encoding: z.literal('buckets'),
+  bytes: z.number().int().nonnegative(), // of the files
   jsonBytes: z.number().int().nonnegative(), // of the pages' JSON
   seconds: z.number().nonnegative(),
   pages: z.array(
@@ -103,12 +105,13 @@ export function buildSnapshot(dbPath: string, dir: string, opts: BuildOptions = 
       for (const phase of ['customers', 'identifiers'] as const) {
         for (let from = 0; ; ) {
           const p = tables.render({ phase, bits, from, maxRows: maxRows[phase] }, encodeCursor, id);
-          // Level 6: ~40 ms a page more than level 1 (once per build) for ~25% fewer bytes (every rep).
-          const file = deflateRawSync(p.json, { level: 6 });
+          // Level 6: slower than level 1 (once per build) for ~25% fewer bytes (every rep's download and cache).
+          const page = JSON.parse(p.json.toString('utf8')) as SnapshotCustomersPage | SnapshotIdentifiersPage;
+          const file = encodeBucketPage(page, (text) => deflateRawSync(text, { level: 6 }));
           writeFileSync(join(buildDir, pageFileName(phase, from)), file);
-          const page = { phase, from, to: p.to, bytes: file.length, jsonBytes: p.json.length, sha256: sha256(file) };
-          pages.push(page);
-          opts.onPage?.(page);
+          const stored = { phase, from, to: p.to, bytes: file.length, jsonBytes: p.json.length, sha256: sha256(file) };
+          pages.push(stored);
+          opts.onPage?.(stored);
           if (p.done) break;
           from = p.to;
         }
@@ -120,7 +123,7 @@ export function buildSnapshot(dbPath: string, dir: string, opts: BuildOptions = 
         seq,
         cursor: encodeCursor(seq),
         createdAt: createdAt.toISOString(),
-        encoding: 'deflate',
+        encoding: 'buckets',
         bytes: pages.reduce((n, p) => n + p.bytes, 0),
         jsonBytes: pages.reduce((n, p) => n + p.jsonBytes, 0),
         seconds: 0,
@@ -182,7 +185,7 @@ function buildSnapshotInWorker(
 export function keepNewest(dir: string, m: SnapshotManifest): string {
   const removed = removeOldBuilds(dir);
   return (
-    `snapshot build ${m.id}: ${m.pages.length} pages, ${m.jsonBytes} bytes of JSON (${m.bytes} deflated) in ${m.seconds} s (bits ${m.bits}, feed position ${m.seq})` +
+    `snapshot build ${m.id}: ${m.pages.length} pages, ${m.jsonBytes} bytes of JSON (${m.bytes} as bucket pages) in ${m.seconds} s (bits ${m.bits}, feed position ${m.seq})` +
     (removed.length ? `; removed ${removed.join(', ')}` : '')
   );
 }
@@ -318,13 +321,14 @@ export class SnapshotBuilds {
   }
 
   /**
-   * The stored bytes (the page's JSON, raw DEFLATE) of the prebuilt page this request may get, or
-   * null for a live page:
+   * The stored bytes (a bucket page, BUCKET_PAGE) of the prebuilt page this request may get, or
+   * null for a live page (always for a request of another encoding):
    * - with `build`: that build, still on disk, same bits (or none asked), same maxRows for the
    *   phase, and a page starting at `from`;
    * - without: only the first page (customers from 0), from the newest build if it is fresh.
    */
   async pageFile(q: SnapshotQuery): Promise<Uint8Array<ArrayBuffer> | null> {
+    if (q.encoding !== 'buckets') return null;
     let m: SnapshotManifest | null;
     if (q.build !== undefined) {
       // The id names a directory: only the shape builds are given (the route parsed the query).

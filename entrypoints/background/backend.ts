@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import {
   ApiError,
   AuditPushResponse,
+  BUCKET_PAGE,
   AuditQueryResponse,
   DEFLATED_JSON,
   LookupResponse,
@@ -14,10 +15,9 @@ import {
   SignInResponse,
   type SyncEntity,
   SNAPSHOT_PAGE_ROWS,
-  type SnapshotCustomersPage,
-  type SnapshotIdentifiersPage,
   type AuditQuery,
 } from '@/lib/api';
+import { readBucketPage, type SnapshotPage } from '@/lib/bucket-page';
 import { CheckedSnapshotCustomersPage, CheckedSnapshotIdentifiersPage, type PageParser } from '@/lib/snapshot-check';
 import type { AuditEvent } from '@/lib/schemas';
 import { errorMessage } from '@/lib/errors';
@@ -56,7 +56,7 @@ export interface BackendClient {
     // build: the prebuilt snapshot the first page came from, if it did (lib/api.ts SnapshotBuildId)
     q: { phase: 'customers' | 'identifiers'; bits: number | null; from: number; build?: string },
     signal?: AbortSignal,
-  ): Promise<BackendResult<SnapshotCustomersPage | SnapshotIdentifiersPage>>;
+  ): Promise<BackendResult<SnapshotPage>>;
   pushAudit(ep: Endpoint, events: AuditEvent[]): Promise<BackendResult<AuditPushResponse>>;
   queryAudit(ep: Endpoint, query: Partial<AuditQuery>): Promise<BackendResult<AuditQueryResponse>>;
 }
@@ -138,7 +138,17 @@ export function createBackendClient(opts: BackendOptions): BackendClient {
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const timings: BackendTimings = { network: 0, parse: 0, validate: 0 };
 
-  async function request<T>(url: string, init: RequestInit, schema: PageParser<T>, signal?: AbortSignal): Promise<BackendResult<T>> {
+  /**
+   * `readBinary`: how an answer of a binary media type of this route is checked (the snapshot's
+   * bucket pages, BUCKET_PAGE); without, only JSON answers (plain or DEFLATED_JSON) are taken.
+   */
+  async function request<T>(
+    url: string,
+    init: RequestInit,
+    schema: PageParser<T>,
+    signal?: AbortSignal,
+    readBinary?: { type: string; read: (body: Uint8Array) => { ok: true; page: T } | { ok: false; problem: string } },
+  ): Promise<BackendResult<T>> {
     let res: Response;
     const started = performance.now();
     try {
@@ -154,16 +164,25 @@ export function createBackendClient(opts: BackendOptions): BackendClient {
 
     let text = '';
     let deflated: Uint8Array | null = null;
+    let binary: Uint8Array | null = null;
     try {
-      if (res.headers.get('content-type')?.startsWith(DEFLATED_JSON)) deflated = new Uint8Array(await res.arrayBuffer());
+      const type = res.headers.get('content-type') ?? '';
+      if (type.startsWith(DEFLATED_JSON)) deflated = new Uint8Array(await res.arrayBuffer());
+      else if (readBinary && res.ok && type.startsWith(readBinary.type)) binary = new Uint8Array(await res.arrayBuffer());
       else text = await res.text();
     } catch (err) {
       return { ok: false, kind: 'network', message: `Connection lost while reading the answer: ${errorText(err)}` };
     }
     // Bytes of the answer, for the quarantine record; only counted when it is kept.
-    const rawSize = () => deflated?.length ?? new TextEncoder().encode(text).length;
+    const rawSize = () => deflated?.length ?? binary?.length ?? new TextEncoder().encode(text).length;
     const read = performance.now();
     timings.network += read - started;
+    if (binary && readBinary) {
+      const checked = readBinary.read(binary);
+      timings.validate += performance.now() - read;
+      if (!checked.ok) return { ok: false, kind: 'invalid_response', status: res.status, rawSize: rawSize(), message: checked.problem };
+      return { ok: true, data: checked.page };
+    }
     if (deflated && res.ok) {
       const inflated = inflateJson(deflated);
       if (typeof inflated !== 'string') return { ok: false, kind: 'invalid_response', status: res.status, rawSize: rawSize(), message: inflated.problem };
@@ -218,14 +237,21 @@ export function createBackendClient(opts: BackendOptions): BackendClient {
       return request(url(ep.backendUrl, `/api/customers/lookup?${q}`), { method: 'GET', headers: auth(ep) }, LookupResponse, signal);
     },
     snapshot(ep, { phase, bits, from, build }, signal) {
-      // deflate: ~12x fewer bytes through the browser's fetch, which is the slow part here (DEFLATED_JSON).
-      const q = new URLSearchParams({ phase, from: String(from), maxRows: String(SNAPSHOT_PAGE_ROWS[phase]), encoding: 'deflate' });
+      // buckets: each bucket deflated in the text the cache stores, so the worker checks it and
+      // stores it as it came (BUCKET_PAGE); compressed, too: the browser's fetch is slow for big bodies.
+      const q = new URLSearchParams({ phase, from: String(from), maxRows: String(SNAPSHOT_PAGE_ROWS[phase]), encoding: 'buckets' });
       if (bits !== null) q.set('bits', String(bits));
       if (build) q.set('build', build);
-      // Checked by hand when already in the schema's shape, else by zod (lib/snapshot-check.ts).
-      const schema: PageParser<SnapshotCustomersPage | SnapshotIdentifiersPage> =
-        phase === 'customers' ? CheckedSnapshotCustomersPage : CheckedSnapshotIdentifiersPage;
-      return request(url(ep.backendUrl, `/api/sync/snapshot?${q}`), { method: 'GET', headers: auth(ep, `${DEFLATED_JSON}, application/json`) }, schema, signal);
+      // A JSON page (a backend without bucket pages) is checked by hand when already in the
+      // schema's shape, else by zod (lib/snapshot-check.ts).
+      const schema: PageParser<SnapshotPage> = phase === 'customers' ? CheckedSnapshotCustomersPage : CheckedSnapshotIdentifiersPage;
+      return request(
+        url(ep.backendUrl, `/api/sync/snapshot?${q}`),
+        { method: 'GET', headers: auth(ep, `${BUCKET_PAGE}, ${DEFLATED_JSON}, application/json`) },
+        schema,
+        signal,
+        { type: BUCKET_PAGE, read: (body) => readBucketPage(body, phase) },
+      );
     },
     pushAudit(ep, events) {
       return request(

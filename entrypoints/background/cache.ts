@@ -23,6 +23,7 @@
 // Every write bumps `generation`; a handle that sees another generation drops what it decoded.
 import Dexie, { type Table, type Transaction } from 'dexie';
 import type { AdapterDocument, Change, CustomerEntry, SnapshotCustomersPage, SnapshotIdentifiersPage } from '@/lib/api';
+import type { SnapshotPage } from '@/lib/bucket-page';
 import { bucketOf, customerKeys, recordKeys, suggestBucketBits } from '@/lib/buckets';
 import {
   addId,
@@ -81,7 +82,11 @@ export interface CustomerCache {
    * one's transaction commits. Write encoded pages in their order, each after the one before
    * it has been written.
    */
-  encodeSnapshotPage(page: SnapshotCustomersPage | SnapshotIdentifiersPage): Promise<EncodedSnapshotPage>;
+  /**
+   * A snapshot page's bucket rows, made before its transaction opens: a bucket page's texts as
+   * they came (already checked, lib/bucket-page.ts), a JSON page's buckets written and deflated here.
+   */
+  encodeSnapshotPage(page: SnapshotPage): Promise<EncodedSnapshotPage>;
   writeSnapshotPage(encoded: EncodedSnapshotPage): Promise<void>;
   /** The unfinished snapshot, or null (none started, or complete). */
   snapshotProgress(): Promise<SnapshotProgress | null>;
@@ -144,7 +149,7 @@ export interface ScanPart<T> {
 
 /** A snapshot page with its buckets encoded as stored, ready for `writeSnapshotPage`. */
 export interface EncodedSnapshotPage {
-  readonly page: Omit<SnapshotCustomersPage, 'buckets'> | Omit<SnapshotIdentifiersPage, 'buckets'>;
+  readonly page: Pick<SnapshotPage, 'phase' | 'bits' | 'from' | 'to' | 'done' | 'cursor' | 'build'> & { others?: Change[] };
   readonly customers: number;
   readonly consents: number;
   readonly rows: { phase: 'customers'; buckets: EncodedCustomerBuckets } | { phase: 'identifiers'; buckets: BucketRow[] };
@@ -1332,7 +1337,25 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
     await Promise.all([db.summaryGroups.bulkPut(puts), db.summaryGroups.bulkDelete(deletes)]);
   }
 
-  async function encodeSnapshotPage({ buckets, ...page }: SnapshotCustomersPage | SnapshotIdentifiersPage): Promise<EncodedSnapshotPage> {
+  async function encodeSnapshotPage(p: SnapshotPage): Promise<EncodedSnapshotPage> {
+    if ('format' in p && p.phase === 'identifiers') {
+      const { buckets, ...page } = p;
+      return { page, customers: 0, consents: 0, rows: { phase: 'identifiers', buckets: buckets.map(({ b, keys }) => ({ b, ...keys })) } };
+    }
+    if ('format' in p) {
+      const { buckets, customers, consents, ...page } = p;
+      const puts: BucketRow[] = [];
+      const summaries: BucketRow[] = [];
+      const empty: number[] = [];
+      for (const { b, customers: c, summaries: s } of buckets) {
+        if (c && s) {
+          puts.push({ b, ...c });
+          summaries.push({ b, ...s });
+        } else empty.push(b);
+      }
+      return { page, customers, consents, rows: { phase: 'customers', buckets: { puts, summaries, empty } } };
+    }
+    const { buckets, ...page } = p;
     if (page.phase === 'customers') {
       const entries = buckets as SnapshotCustomersPage['buckets'];
       let customers = 0;
@@ -1359,7 +1382,7 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
         await clearAll();
         progress = { bits: page.bits, cursor: page.cursor, phase: 'customers', next: 0, ...(page.build ? { build: page.build } : {}) };
         layout = { bits: page.bits, customers: 0, consents: 0 };
-        await applySmallTables(db, page.others);
+        await applySmallTables(db, page.others ?? []);
       } else if (!progress || progress.phase !== page.phase || progress.next !== page.from || progress.bits !== page.bits) {
         const expected = progress ? `${progress.phase} from bucket ${progress.next} of 2^${progress.bits}` : 'customers from bucket 0';
         throw new Error(`snapshot page out of order: got ${page.phase} from bucket ${page.from} of 2^${page.bits}, expected ${expected}`);

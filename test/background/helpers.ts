@@ -1,7 +1,8 @@
 // A fake backend (served through a fake `fetch`) and small factories for background tests.
 import { deflateRawSync } from 'node:zlib';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
-import { DEFLATED_JSON } from '@/lib/api';
+import { BUCKET_PAGE, DEFLATED_JSON, SnapshotCustomersPage, SnapshotIdentifiersPage } from '@/lib/api';
+import { encodeBucketPage } from '@/lib/bucket-page';
 import type { AuditEvent, ConsentInput, CustomerInput, User } from '@/lib/schemas';
 import { customerKeys } from '@/lib/buckets';
 import { createBackground, type BackgroundDeps, type IncomingPort } from '@/entrypoints/background/app';
@@ -56,11 +57,13 @@ export class FakeBackend {
   lookupRequests: string[][] = [];
   /**
    * First-sync snapshot pages by "phase:from"; none set: the route answers 404 (no snapshots).
-   * Sent deflated when asked (encoding=deflate), as the real backend does; `{ deflated }`: these
-   * bytes as the deflated answer.
+   * Sent as the real backend sends them: a bucket page when asked (encoding=buckets), deflated
+   * JSON when asked (encoding=deflate). `{ deflated }` / `{ bucketPage }`: these bytes as the answer.
    */
-  snapshots = new Map<string, Served | Record<string, unknown> | { deflated: Uint8Array }>();
+  snapshots = new Map<string, Served | Record<string, unknown> | { deflated: Uint8Array } | { bucketPage: Uint8Array }>();
   snapshotRequests: string[] = [];
+  /** Snapshot pages asked for as bucket pages are sent so; false: as JSON (a backend without them). */
+  bucketPages = true;
   audit: 'up' | 'down' | 'unauthorized' = 'up';
   /** ids the backend refuses to acknowledge (neither accepted nor duplicate) */
   dropIds = new Set<string>();
@@ -111,7 +114,18 @@ export class FakeBackend {
       if ('status' in served && typeof served.status === 'number') return json(served.status, served.body);
       const deflated = (bytes: Uint8Array) => new Response(bytes as Uint8Array<ArrayBuffer>, { status: 200, headers: { 'content-type': DEFLATED_JSON } });
       if ('deflated' in served && served.deflated instanceof Uint8Array) return deflated(served.deflated);
-      if (url.searchParams.get('encoding') === 'deflate') return deflated(deflateRawSync(JSON.stringify(served)));
+      if ('bucketPage' in served && served.bucketPage instanceof Uint8Array) {
+        return new Response(served.bucketPage as Uint8Array<ArrayBuffer>, { status: 200, headers: { 'content-type': BUCKET_PAGE } });
+      }
+      const encoding = url.searchParams.get('encoding');
+      if (encoding === 'deflate') return deflated(deflateRawSync(JSON.stringify(served)));
+      // As the backend answers the extension: a bucket page (lib/bucket-page.ts). A page set up
+      // broken (it does not parse as a snapshot page) goes out as JSON, to be refused there.
+      const page = url.searchParams.get('phase') === 'customers' ? SnapshotCustomersPage.safeParse(served) : SnapshotIdentifiersPage.safeParse(served);
+      if (encoding === 'buckets' && page.success && this.bucketPages) {
+        const body = encodeBucketPage(page.data, (text) => deflateRawSync(text));
+        return new Response(body as Uint8Array<ArrayBuffer>, { status: 200, headers: { 'content-type': BUCKET_PAGE } });
+      }
       return json(200, served);
     }
     if (url.pathname === '/api/customers/lookup') {

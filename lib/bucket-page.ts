@@ -1,0 +1,254 @@
+// First-sync bucket pages (lib/api.ts BUCKET_PAGE): the backend writes each bucket in the text
+// the extension's cache stores (lib/bucket-lines.ts) and deflates it; the extension inflates
+// each one to check it and then stores the deflated bytes it received.
+//
+// Why: a first sync of a million customers spent ~30 s of the extension's worker deflating what it
+// stored and ~20 s inflating and parsing whole JSON pages. The backend deflates once per build for
+// every rep; inflating is several times cheaper than deflating.
+//
+// Nothing is stored unchecked: every customer is held to the same exact-shape check as a JSON page
+// (lib/snapshot-check.ts, with zod naming what is wrong), every key to its bucket, and a bucket's
+// text must be exactly what the extension would have written from what it parsed (so a lookup's
+// search for a line finds it, and a summary says what its customer says).
+import { inflateSync } from 'fflate';
+import { BucketPageHeader, CustomerEntry, type SnapshotCustomersPage, type SnapshotIdentifiersPage } from './api';
+import { identifierLines, identifierMapLines, linesText, summaryLine, type IdentifierMap } from './bucket-lines';
+import { bucketOf } from './buckets';
+import { CONSENT_FIELDS, CUSTOMER_FIELDS, packCustomer, unpackCustomer, type PackedCustomer } from './packing';
+import { CheckedSnapshotCustomersPage, CheckedSnapshotIdentifiersPage, customerEntryInShape } from './snapshot-check';
+
+/** A bucket's text as stored: deflated (its own buffer: IndexedDB would clone a shared one whole) and its size inflated. */
+export interface StoredText {
+  data: Uint8Array;
+  size: number;
+}
+
+type HeaderOf<P extends BucketPageHeader['phase']> = Omit<Extract<BucketPageHeader, { phase: P }>, 'buckets'>;
+/** A checked customers page: per bucket its customers' and summaries' texts (null: the bucket is empty). */
+export type BucketCustomersPage = HeaderOf<'customers'> & {
+  format: 'buckets';
+  customers: number;
+  consents: number;
+  buckets: { b: number; customers: StoredText | null; summaries: StoredText | null }[];
+};
+export type BucketIdentifiersPage = HeaderOf<'identifiers'> & {
+  format: 'buckets';
+  keys: number;
+  buckets: { b: number; keys: StoredText }[];
+};
+export type BucketPage = BucketCustomersPage | BucketIdentifiersPage;
+/** A first-sync snapshot page: a bucket page (what the backend sends), or a JSON page (a backend without them). */
+export type SnapshotPage = SnapshotCustomersPage | SnapshotIdentifiersPage | BucketPage;
+
+const utf8In = new TextEncoder();
+// ignoreBOM: a leading byte order mark stays in the text (and JSON.parse refuses it) instead of
+// being dropped from what is checked while kept in what is stored.
+const utf8Out = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const HEADER_LENGTH_BYTES = 4;
+
+// ---- the backend's side ----
+
+/**
+ * A snapshot page (as the backend renders it) as a bucket page. `deflate`: raw DEFLATE (the
+ * backend's zlib); the extension inflates with fflate, which reads any raw DEFLATE stream. Throws
+ * on a page the JSON check refuses: a bucket page cannot say some of what makes one wrong (a
+ * packed consent has no customerId; identifier keys become an object's keys), so it would turn
+ * such a page into one the extension rightly accepts.
+ */
+export function encodeBucketPage(json: SnapshotCustomersPage | SnapshotIdentifiersPage, deflate: (text: Uint8Array) => Uint8Array): Uint8Array {
+  const checked = (json.phase === 'customers' ? CheckedSnapshotCustomersPage : CheckedSnapshotIdentifiersPage).safeParse(json);
+  if (!checked.success) throw new Error(`not a snapshot page: ${checked.error.issues[0]?.message ?? 'invalid'}`);
+  const page = checked.data;
+  const texts: Uint8Array[] = [];
+  const add = (text: string): [number, number] => {
+    const bytes = utf8In.encode(text);
+    const deflated = deflate(bytes);
+    texts.push(deflated);
+    return [deflated.length, bytes.length];
+  };
+  const { bits, from, to, done, cursor, build } = page;
+  const base = { bits, from, to, done, cursor, ...(build === undefined ? {} : { build }) };
+  const header: BucketPageHeader =
+    page.phase === 'customers'
+      ? {
+          phase: 'customers',
+          ...base,
+          buckets: page.buckets.map(({ b, customers }) => {
+            const packed = customers.map(packCustomer);
+            return { b, customers: add(linesText(packed.map(customerLine), '[]')), summaries: add(linesText(packed.map(summaryLine), '[]')) };
+          }),
+          others: page.others,
+        }
+      : { phase: 'identifiers', ...base, buckets: page.buckets.map(({ b, keys }) => ({ b, keys: add(linesText(identifierLines(keys), '{}')) })) };
+  const head = utf8In.encode(JSON.stringify(header));
+  const body = new Uint8Array(HEADER_LENGTH_BYTES + head.length + texts.reduce((n, t) => n + t.length, 0));
+  new DataView(body.buffer).setUint32(0, head.length);
+  body.set(head, HEADER_LENGTH_BYTES);
+  let at = HEADER_LENGTH_BYTES + head.length;
+  for (const t of texts) {
+    body.set(t, at);
+    at += t.length;
+  }
+  return body;
+}
+
+const customerLine = (p: PackedCustomer) => JSON.stringify(p);
+
+// ---- the extension's side ----
+
+class PageProblem extends Error {}
+const refuse = (message: string): never => {
+  throw new PageProblem(message);
+};
+
+/**
+ * A bucket page's body, checked (see the top), or what is wrong with it. `phase`: the phase asked
+ * for; a page of the other one is refused.
+ */
+export function readBucketPage(body: Uint8Array, phase: BucketPageHeader['phase']): { ok: true; page: BucketPage } | { ok: false; problem: string } {
+  try {
+    return { ok: true, page: checkBucketPage(body, phase) };
+  } catch (e) {
+    if (e instanceof PageProblem) return { ok: false, problem: e.message };
+    throw e;
+  }
+}
+
+function checkBucketPage(body: Uint8Array, phase: BucketPageHeader['phase']): BucketPage {
+  if (body.length < HEADER_LENGTH_BYTES) refuse('the bucket page ends before its header');
+  const headLength = new DataView(body.buffer, body.byteOffset, body.byteLength).getUint32(0);
+  const headEnd = HEADER_LENGTH_BYTES + headLength;
+  if (headEnd > body.length) refuse(`the bucket page's header says ${headLength} bytes, but the page has ${body.length}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(utf8Out.decode(body.subarray(HEADER_LENGTH_BYTES, headEnd)));
+  } catch {
+    refuse("the bucket page's header is not JSON");
+  }
+  const parsed = BucketPageHeader.safeParse(json);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0]!;
+    refuse(`the bucket page's header: ${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
+  }
+  const header = parsed.data!;
+  if (header.phase !== phase) refuse(`asked for a page of ${phase}, got a page of ${header.phase}`);
+
+  // The texts must fill the rest of the body exactly.
+  let at = headEnd;
+  const next = ([deflated, size]: [number, number], what: string): StoredText => {
+    if (at + deflated > body.length) refuse(`the bucket page ends inside ${what}`);
+    const text = { data: body.slice(at, at + deflated), size };
+    at += deflated;
+    return text;
+  };
+  let page: BucketPage;
+  if (header.phase === 'customers') {
+    let customers = 0;
+    let consents = 0;
+    const buckets = header.buckets.map(({ b, customers: c, summaries: s }) => {
+      const stored = next(c, `bucket ${b}'s customers`);
+      const storedSummaries = next(s, `bucket ${b}'s summaries`);
+      const entries = customerBucket(inflated(stored, `bucket ${b}'s customers`), b, header.bits);
+      const summaries = linesText(entries.map(summaryLine), '[]');
+      if (inflated(storedSummaries, `bucket ${b}'s summaries`) !== summaries) refuse(`bucket ${b}'s summaries do not say what its customers say`);
+      customers += entries.length;
+      for (const p of entries) consents += p[1].length;
+      const empty = entries.length === 0;
+      return { b, customers: empty ? null : stored, summaries: empty ? null : storedSummaries };
+    });
+    page = { ...header, format: 'buckets', customers, consents, buckets };
+  } else {
+    let keys = 0;
+    const buckets = header.buckets.map(({ b, keys: k }) => {
+      const stored = next(k, `bucket ${b}'s identifier keys`);
+      keys += identifierBucket(inflated(stored, `bucket ${b}'s identifier keys`), b, header.bits);
+      return { b, keys: stored };
+    });
+    page = { ...header, format: 'buckets', keys, buckets };
+  }
+  if (at !== body.length) refuse(`the bucket page goes on past its last bucket (${body.length - at} more bytes)`);
+  return page;
+}
+
+// One buffer inflates every bucket (~50 KB each): the text is decoded from it at once. A bigger
+// text, which only a header can claim, gets a buffer of its own.
+const SCRATCH_BYTES = 1 << 20;
+const scratch = new Uint8Array(SCRATCH_BYTES);
+
+/** A stored text, inflated and decoded; refused unless it is valid DEFLATE of exactly `size` bytes of UTF-8. */
+function inflated({ data, size }: StoredText, what: string): string {
+  // One byte of room past `size`: a text longer than its header says does not fit and is caught.
+  const room = size < SCRATCH_BYTES ? scratch.subarray(0, size + 1) : new Uint8Array(size + 1);
+  const tooLong = () => refuse(`${what}: inflates to more than the ${size} bytes its header says`);
+  let out: Uint8Array;
+  try {
+    out = inflateSync(data, { out: room });
+  } catch (e) {
+    // fflate's RangeError: a stored (uncompressed) block that does not fit the room.
+    if (e instanceof RangeError) return tooLong();
+    return refuse(`${what}: not valid DEFLATE data (${e instanceof Error ? e.message : String(e)})`);
+  }
+  if (out.length > size) tooLong();
+  if (out.length < size) refuse(`${what}: inflates to ${out.length} bytes, its header says ${size}`);
+  try {
+    return utf8Out.decode(out);
+  } catch {
+    return refuse(`${what}: not UTF-8 text`);
+  }
+}
+
+function parsed(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return refuse(`${what}: not JSON`);
+  }
+}
+
+const isArrayOf = (v: unknown, n: number): v is unknown[] => Array.isArray(v) && v.length === n;
+
+/** A customers bucket's packed customers, each checked and in bucket `b`; its text must be theirs exactly. */
+function customerBucket(text: string, b: number, bits: number): PackedCustomer[] {
+  const what = `bucket ${b}'s customers`;
+  const v = parsed(text, what);
+  if (!Array.isArray(v)) refuse(`${what}: not a JSON array`);
+  const packed = v as unknown[];
+  for (let i = 0; i < packed.length; i++) {
+    const p = packed[i];
+    if (!isArrayOf(p, 2) || !isArrayOf(p[0], CUSTOMER_FIELDS.length) || !Array.isArray(p[1]) || !p[1].every((k) => isArrayOf(k, CONSENT_FIELDS.length))) {
+      refuse(`${what}: line ${i + 1} is not a packed customer`);
+    }
+    const entry = unpackCustomer(p as PackedCustomer);
+    if (!customerEntryInShape(entry)) {
+      const zod = CustomerEntry.safeParse(entry);
+      const issue = zod.success ? null : zod.error.issues[0]!;
+      refuse(`${what}: customer ${JSON.stringify(entry.customer.id)}: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'not in the exact form the backend writes'}`);
+    }
+    if (bucketOf(entry.customer.id, bits) !== b) refuse(`${what}: customer ${entry.customer.id} does not belong in bucket ${b}`);
+  }
+  if (linesText((packed as PackedCustomer[]).map(customerLine), '[]') !== text) refuse(`${what}: not written one customer a line as the extension writes them`);
+  return packed as PackedCustomer[];
+}
+
+// IdentifierKey's and a customer id's lengths (lib/api.ts), checked by hand: zod per key cost ~6 s of a first sync.
+const keyOk = (k: string) => k.length >= 1 && k.length <= 400;
+const idOk = (v: unknown): v is string => typeof v === 'string' && v.length >= 1 && v.length <= 64;
+
+/** An identifier bucket's keys, each in bucket `b` and naming one id or several distinct ones; returns their count. */
+function identifierBucket(text: string, b: number, bits: number): number {
+  const what = `bucket ${b}'s identifier keys`;
+  const v = parsed(text, what);
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) refuse(`${what}: not a JSON object`);
+  const obj = v as IdentifierMap;
+  let keys = 0;
+  for (const key in obj) {
+    if (!keyOk(key)) refuse(`${what}: key ${JSON.stringify(key.slice(0, 50))} is not an identifier key`);
+    if (bucketOf(key, bits) !== b) refuse(`${what}: identifier key ${key} does not belong in bucket ${b}`);
+    const ids = obj[key];
+    const ok = idOk(ids) || (Array.isArray(ids) && ids.length >= 2 && ids.every((id, i) => idOk(id) && ids.indexOf(id) === i));
+    if (!ok) refuse(`${what}: identifier key ${key} names no customer id, or names one twice`);
+    keys++;
+  }
+  if (linesText(identifierMapLines(obj), '{}') !== text) refuse(`${what}: not written one key a line as the extension writes them`);
+  return keys;
+}
