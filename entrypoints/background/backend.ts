@@ -17,10 +17,13 @@ import {
   SNAPSHOT_PAGE_ROWS,
   type AuditQuery,
 } from '@/lib/api';
-import { readBucketPage, type SnapshotPage } from '@/lib/bucket-page';
+import { readBucketPageInSlices, type SnapshotPage } from '@/lib/bucket-page';
 import { CheckedSnapshotCustomersPage, CheckedSnapshotIdentifiersPage, type PageParser } from '@/lib/snapshot-check';
 import type { AuditEvent } from '@/lib/schemas';
 import { errorMessage } from '@/lib/errors';
+
+/** Where a snapshot page's range ends: enough to ask for the next page. */
+export type SnapshotRange = Pick<SnapshotPage, 'phase' | 'bits' | 'to' | 'done' | 'build'>;
 
 export type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
 
@@ -56,6 +59,8 @@ export interface BackendClient {
     // build: the prebuilt snapshot the first page came from, if it did (lib/api.ts SnapshotBuildId)
     q: { phase: 'customers' | 'identifiers'; bits: number | null; from: number; build?: string },
     signal?: AbortSignal,
+    // Told a bucket page's range as soon as its header is read, before its buckets are checked.
+    onRange?: (range: SnapshotRange) => void,
   ): Promise<BackendResult<SnapshotPage>>;
   pushAudit(ep: Endpoint, events: AuditEvent[]): Promise<BackendResult<AuditPushResponse>>;
   queryAudit(ep: Endpoint, query: Partial<AuditQuery>): Promise<BackendResult<AuditQueryResponse>>;
@@ -134,6 +139,21 @@ function inflateInSteps(deflated: Uint8Array, max: number): Uint8Array {
   return all;
 }
 
+/**
+ * Lets the worker's other tasks run (the answers of IndexedDB requests): a task, not a microtask.
+ * A message, not setTimeout(0), which browsers delay to 4 ms once timeouts nest.
+ */
+function pause(): Promise<void> {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
+
 export function createBackendClient(opts: BackendOptions): BackendClient {
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const timings: BackendTimings = { network: 0, parse: 0, validate: 0 };
@@ -147,7 +167,7 @@ export function createBackendClient(opts: BackendOptions): BackendClient {
     init: RequestInit,
     schema: PageParser<T>,
     signal?: AbortSignal,
-    readBinary?: { type: string; read: (body: Uint8Array) => { ok: true; page: T } | { ok: false; problem: string } },
+    readBinary?: { type: string; read: (body: Uint8Array) => Promise<{ ok: true; page: T } | { ok: false; problem: string }> },
   ): Promise<BackendResult<T>> {
     let res: Response;
     const started = performance.now();
@@ -178,7 +198,7 @@ export function createBackendClient(opts: BackendOptions): BackendClient {
     const read = performance.now();
     timings.network += read - started;
     if (binary && readBinary) {
-      const checked = readBinary.read(binary);
+      const checked = await readBinary.read(binary);
       timings.validate += performance.now() - read;
       if (!checked.ok) return { ok: false, kind: 'invalid_response', status: res.status, rawSize: rawSize(), message: checked.problem };
       return { ok: true, data: checked.page };
@@ -236,7 +256,7 @@ export function createBackendClient(opts: BackendOptions): BackendClient {
       for (const k of keys) q.append('key', k);
       return request(url(ep.backendUrl, `/api/customers/lookup?${q}`), { method: 'GET', headers: auth(ep) }, LookupResponse, signal);
     },
-    snapshot(ep, { phase, bits, from, build }, signal) {
+    snapshot(ep, { phase, bits, from, build }, signal, onRange) {
       // buckets: each bucket deflated in the text the cache stores, so the worker checks it and
       // stores it as it came (BUCKET_PAGE); compressed, too: the browser's fetch is slow for big bodies.
       const q = new URLSearchParams({ phase, from: String(from), maxRows: String(SNAPSHOT_PAGE_ROWS[phase]), encoding: 'buckets' });
@@ -250,7 +270,7 @@ export function createBackendClient(opts: BackendOptions): BackendClient {
         { method: 'GET', headers: auth(ep, `${BUCKET_PAGE}, ${DEFLATED_JSON}, application/json`) },
         schema,
         signal,
-        { type: BUCKET_PAGE, read: (body) => readBucketPage(body, phase) },
+        { type: BUCKET_PAGE, read: (body) => readBucketPageInSlices(body, phase, pause, { onHeader: onRange }) },
       );
     },
     pushAudit(ep, events) {

@@ -1374,38 +1374,53 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
     return { page, customers: 0, consents: 0, rows: { phase: 'identifiers', buckets: await encodeIdentifierBuckets(buckets as SnapshotIdentifiersPage['buckets']) } };
   }
 
+  /**
+   * Writes one snapshot page in three round trips to IndexedDB (read the state, read the summary
+   * groups the page fills only in part, write everything at once): each answer waits for the
+   * worker's thread, which meanwhile checks the next page, so every sequential request cost time.
+   */
   async function writeSnapshotPage({ page, customers, consents, rows }: EncodedSnapshotPage): Promise<void> {
-    await db.transaction('rw', all, async () => {
-      await fresh();
-      let progress = await state('snapshot');
-      if (page.phase === 'customers' && page.from === 0) {
+    const startsOver = page.phase === 'customers' && page.from === 0;
+    const done = await db.transaction('rw', all, async () => {
+      let [, progress] = await Promise.all([fresh(), state('snapshot')]);
+      if (startsOver) {
         await clearAll();
         progress = { bits: page.bits, cursor: page.cursor, phase: 'customers', next: 0, ...(page.build ? { build: page.build } : {}) };
-        layout = { bits: page.bits, customers: 0, consents: 0 };
         await applySmallTables(db, page.others ?? []);
       } else if (!progress || progress.phase !== page.phase || progress.next !== page.from || progress.bits !== page.bits) {
         const expected = progress ? `${progress.phase} from bucket ${progress.next} of 2^${progress.bits}` : 'customers from bucket 0';
         throw new Error(`snapshot page out of order: got ${page.phase} from bucket ${page.from} of 2^${page.bits}, expected ${expected}`);
       }
       progress = progress!;
-      const l = layout ?? { bits: page.bits, customers: 0, consents: 0 };
+      // A copy: this handle's layout changes only once the transaction has committed.
+      const l: Layout = startsOver || !layout ? { bits: page.bits, customers: 0, consents: 0 } : { ...layout };
+      const writes: Promise<unknown>[] = [];
       if (rows.phase === 'customers') {
-        await writeCustomerBuckets(rows.buckets);
+        writes.push(writeCustomerBuckets(rows.buckets));
         l.customers += customers;
         l.consents += consents;
         progress = page.done ? { ...progress, phase: 'identifiers', next: 0 } : { ...progress, next: page.to };
       } else {
-        await db.identifierBuckets.bulkPut(rows.buckets);
+        writes.push(db.identifierBuckets.bulkPut(rows.buckets));
         progress = { ...progress, next: page.to };
       }
-      await db.syncState.put({ key: 'layout', value: l });
+      writes.push(db.syncState.put({ key: 'layout', value: l }));
       if (page.phase === 'identifiers' && page.done) {
-        await db.syncState.delete('snapshot');
-        await db.syncState.put({ key: 'cursor', value: progress.cursor });
-      } else await db.syncState.put({ key: 'snapshot', value: progress });
-      await bump();
+        writes.push(db.syncState.delete('snapshot'), db.syncState.put({ key: 'cursor', value: progress.cursor }));
+      } else writes.push(db.syncState.put({ key: 'snapshot', value: progress }));
+      // What bump() would write: fresh() made `generation` the stored one, and this transaction holds it.
+      const g = generation + 1;
+      writes.push(db.syncState.put({ key: 'generation', value: g }));
+      await Promise.all(writes);
+      return { g, l };
     });
-    generation = -1; // buckets changed: decode again on the next read
+    // The buckets changed: what this handle decoded goes; its layout and overlay are what was written.
+    customerCache.clear();
+    summaryCache.clear();
+    identifierCache.clear();
+    layout = done.l;
+    if (startsOver) overlay = new Overlay();
+    generation = done.g;
   }
 
   /** Empties every table but keeps the generation counter, so no handle mistakes the new state for one it decoded. */

@@ -5,7 +5,8 @@
 //
 // State lives in the cache (cursor) and the store (status, quarantine); only `running` is in
 // memory. One run at a time: asking while a run is going joins it.
-import type { BackendClient, BackendFailure } from './backend';
+import type { BackendClient, BackendFailure, BackendResult, SnapshotRange } from './backend';
+import type { SnapshotPage } from '@/lib/bucket-page';
 import type { CustomerCache, EncodedSnapshotPage } from './cache';
 import type { GuardStore, Kv, Session } from './store';
 import { errorMessage } from '@/lib/errors';
@@ -109,15 +110,36 @@ export function createSyncEngine(deps: SyncDeps): SyncEngine {
   async function snapshot(session: Session, signal: AbortSignal, counted: { pages: number; changes: number; applyMs: number }): Promise<SyncOutcome | null> {
     const progress = await cache.snapshotProgress();
     type Query = Parameters<BackendClient['snapshot']>[1];
-    let q: Query = progress
-      ? { phase: progress.phase, bits: progress.bits, from: progress.next, build: progress.build }
-      : { phase: 'customers', bits: null, from: 0 };
-    let first = progress === null;
-    let pending = backend.snapshot(session, q, signal);
+    // A page asked for. The next page is asked for as soon as this one's range is known (a bucket
+    // page's header, read before its buckets are checked), so the backend and the browser's fetch
+    // bring it while the worker checks this one; never more than one page beyond the one checked.
+    type Asked = { q: Query; first: boolean; result: Promise<BackendResult<SnapshotPage>>; range?: SnapshotRange; taken: boolean; next?: Asked | null };
+    // Aborts a page asked for ahead when the sync stops before taking it.
+    const ahead = new AbortController();
+    const fetchSignal = AbortSignal.any([signal, ahead.signal]);
+    /** The query after a page, or null after the last; later pages ask for the build the first page came from. */
+    const after = (range: SnapshotRange, a: Asked): Query | null => {
+      if (range.phase === 'identifiers' && range.done) return null;
+      const build = a.first ? range.build : a.q.build;
+      return range.done ? { phase: 'identifiers', bits: range.bits, from: 0, build } : { phase: range.phase, bits: range.bits, from: range.to, build };
+    };
+    const ask = (q: Query, first: boolean): Asked => {
+      const a: Asked = { q, first, taken: false, result: Promise.resolve(null as never) };
+      a.result = backend.snapshot(session, q, fetchSignal, (range) => {
+        a.range = range;
+        if (a.taken) askNext(a);
+      });
+      return a;
+    };
+    const askNext = (a: Asked) => {
+      if (a.next !== undefined || !a.range) return;
+      const q = after(a.range, a);
+      a.next = q ? ask(q, false) : null;
+    };
     const cancelled: SyncOutcome = { ok: false, reason: 'cancelled', error: 'Sync cancelled.' };
     const invalid = (e: unknown): BackendFailure => ({ ok: false, kind: 'invalid_response', status: 200, message: errorMessage(e), rawSize: 0 });
-    // The page before this one while its transaction commits: the worker encodes (deflates) the
-    // next page meanwhile. Every way out waits for it, so nothing is written after the sync stops.
+    // The page before this one while its transaction commits: the worker checks the next page
+    // meanwhile. Every way out waits for it, so nothing is written after the sync stops.
     let writing: { result: Promise<{ error: unknown } | null>; label: string; where: string; changes: number } | null = null;
     /** Waits for the page being written: null when it was written (or none was), else the outcome to stop with. */
     const written = async (): Promise<SyncOutcome | null> => {
@@ -133,48 +155,52 @@ export function createSyncEngine(deps: SyncDeps): SyncEngine {
       await resolveQuarantine(w.label);
       return null;
     };
-    for (;;) {
-      if (signal.aborted) return (await written()) ?? cancelled;
-      const res = await pending;
-      if (signal.aborted) return (await written()) ?? cancelled;
-      const label = `snapshot:${q.phase}:${q.from}`;
-      const where = `the first-sync snapshot page (${q.phase} from bucket ${q.from})`;
-      if (!res.ok) {
+    let asked = ask(
+      progress ? { phase: progress.phase, bits: progress.bits, from: progress.next, build: progress.build } : { phase: 'customers', bits: null, from: 0 },
+      progress === null,
+    );
+    try {
+      for (;;) {
+        // Its header may have been read while the page before was checked: then ask for the next now.
+        asked.taken = true;
+        askNext(asked);
+        if (signal.aborted) return (await written()) ?? cancelled;
+        const res = await asked.result;
+        if (signal.aborted) return (await written()) ?? cancelled;
+        const { q } = asked;
+        const label = `snapshot:${q.phase}:${q.from}`;
+        const where = `the first-sync snapshot page (${q.phase} from bucket ${q.from})`;
+        if (!res.ok) {
+          const stopped = await written();
+          if (stopped) return stopped;
+          if (res.kind === 'http' && res.status === 404 && asked.first) return null;
+          return failed(res, session, where, label);
+        }
+        const page = res.data;
+        // A JSON page tells its range only now.
+        asked.range ??= page;
+        askNext(asked);
+        const encoding = performance.now();
+        let encoded: EncodedSnapshotPage;
+        try {
+          encoded = await cache.encodeSnapshotPage(page);
+        } catch (e) {
+          return (await written()) ?? failed(invalid(e), session, where, label);
+        }
+        counted.applyMs += performance.now() - encoding;
         const stopped = await written();
         if (stopped) return stopped;
-        if (res.kind === 'http' && res.status === 404 && first) return null;
-        return failed(res, session, where, label);
+        if (signal.aborted) return cancelled;
+        const result = cache.writeSnapshotPage(encoded).then(
+          () => null,
+          (error: unknown) => ({ error }),
+        );
+        writing = { result, label, where, changes: encoded.customers };
+        if (!asked.next) return written();
+        asked = asked.next;
       }
-      const page = res.data;
-      const last = page.phase === 'identifiers' && page.done;
-      // Ask for the next page now: the backend prepares it (on another core) while this one is written.
-      // Later pages ask for the prebuilt snapshot the first page came from (a live first page has none).
-      const build = first ? page.build : q.build;
-      const next: Query | null = last
-        ? null
-        : page.done
-          ? { phase: 'identifiers', bits: page.bits, from: 0, build }
-          : { phase: page.phase, bits: page.bits, from: page.to, build };
-      if (next) pending = backend.snapshot(session, next, signal);
-      const encoding = performance.now();
-      let encoded: EncodedSnapshotPage;
-      try {
-        encoded = await cache.encodeSnapshotPage(page);
-      } catch (e) {
-        return (await written()) ?? failed(invalid(e), session, where, label);
-      }
-      counted.applyMs += performance.now() - encoding;
-      const stopped = await written();
-      if (stopped) return stopped;
-      if (signal.aborted) return cancelled;
-      const result = cache.writeSnapshotPage(encoded).then(
-        () => null,
-        (error: unknown) => ({ error }),
-      );
-      writing = { result, label, where, changes: encoded.customers };
-      if (!next) return written();
-      q = next;
-      first = false;
+    } finally {
+      ahead.abort();
     }
   }
 

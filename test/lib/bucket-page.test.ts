@@ -521,6 +521,25 @@ describe('hand-built bucket pages', () => {
       expectRefused(assemble(identifiersHeader(), [linesText(lines.map((l) => l.replace('":"', '": "')), '{}')]), 'identifiers', 'not written one key a line');
       expectRefused(assemble(identifiersHeader(), [KEYS.replace('tel:', 'tel\\u003a')]), 'identifiers', 'not written one key a line');
     });
+
+    // Most buckets are checked on their bytes (one plain ASCII id per key, in the backend's order);
+    // any other form is decoded and parsed: both must come to the same answer.
+    it('takes keys in any order, and keys or ids beyond plain ASCII, as the backend order does', () => {
+      const lines = identifierLines(rowsOf(ENTRIES));
+      expect(readOk(withKeyLines(lines), 'identifiers').keys).toBe(8);
+      expect(readOk(withKeyLines([...lines].reverse()), 'identifiers').keys).toBe(8);
+      expect(readOk(withKeyLines([identifierLine('mail:zoë@example.com', 'cust-ada'), identifierLine('tel:+14075550100', 'cust-ñ')]), 'identifiers').keys).toBe(2);
+      expect(readOk(withKeyLines([identifierLine('acct:quote"d', 'cust-ada'), identifierLine('acct:back\\slash', 'cust-ben')]), 'identifiers').keys).toBe(2);
+      // A key of digits only comes first in a parsed object, so only one order of lines is exactly its text.
+      expect(readOk(withKeyLines([identifierLine('12', 'cust-ada'), identifierLine('acct:x', 'cust-ben')]), 'identifiers').keys).toBe(2);
+      expectRefused(withKeyLines([identifierLine('acct:x', 'cust-ben'), identifierLine('12', 'cust-ada')]), 'identifiers', 'not written one key a line');
+    });
+
+    it('refuses a key written twice even in the backend order (same id or not)', () => {
+      for (const second of ['cust-ada', 'cust-ben']) {
+        expectRefused(withKeyLines([identifierLine(key, 'cust-ada'), identifierLine(key, second)]), 'identifiers', 'not written one key a line');
+      }
+    });
   });
 });
 
