@@ -22,6 +22,7 @@ import type { Frame, Page } from '@playwright/test';
 import { openSqliteStore } from '../server/db';
 import { bulkRows, seedBulk, seedDemo, DEMO_USER_PASSWORD } from '../server/seed';
 import { buildSnapshot, defaultSnapshotDir, keepNewest } from '../server/snapshot-build';
+import { BUCKET_PAGE, SNAPSHOT_PAGE_ROWS, type BucketPageHeader } from '../lib/api';
 import { decide } from '../lib/policy';
 import { Consent, Customer, DEFAULT_POLICY } from '../lib/schemas';
 import type { NumberedImportRow } from '../server/store';
@@ -136,38 +137,53 @@ async function backendPull(url: string) {
   return changes;
 }
 
-/** Serves the whole first-sync snapshot (both phases) over HTTP, as an extension's first sync asks for it (deflated). */
+/**
+ * Serves the whole first-sync snapshot (both phases) over HTTP, as an extension's first sync asks
+ * for it: bucket pages of its page sizes, later pages from the build the first page came from.
+ * Rows are counted from the customer and identifier texts (a line each), inflated here.
+ */
 async function backendSnapshot(url: string) {
   const token = await signIn(url, 'rep@demo.test');
   let customers = 0;
   let keys = 0;
-  let bytes = 0;
+  let texts = 0;
   let sent = 0;
+  let build: string | undefined;
   const t = performance.now();
   for (const phase of ['customers', 'identifiers'] as const) {
     let bits: number | null = null;
     let from = 0;
     for (;;) {
-      const q = new URLSearchParams({ phase, from: String(from), encoding: 'deflate' });
+      const q = new URLSearchParams({ phase, from: String(from), maxRows: String(SNAPSHOT_PAGE_ROWS[phase]), encoding: 'buckets' });
       if (bits !== null) q.set('bits', String(bits));
+      if (build) q.set('build', build);
       const res = await fetch(`${url}/api/sync/snapshot?${q}`, { headers: { authorization: `Bearer ${token}` } });
-      if (!res.ok) throw new Error(`snapshot: ${res.status} ${await res.text()}`);
+      if (!res.ok || res.headers.get('content-type') !== BUCKET_PAGE) throw new Error(`snapshot: ${res.status} ${await res.text()}`);
       const body = Buffer.from(await res.arrayBuffer());
       sent += body.length;
-      const text = inflateRawSync(body).toString('utf8');
-      bytes += text.length;
-      const page = JSON.parse(text) as { bits: number; to: number; done: boolean; buckets: { customers?: unknown[]; keys?: unknown[] }[] };
+      const headEnd = 4 + body.readUInt32BE(0);
+      const page = JSON.parse(body.subarray(4, headEnd).toString('utf8')) as BucketPageHeader;
+      let at = headEnd;
       for (const b of page.buckets) {
-        customers += b.customers?.length ?? 0;
-        keys += b.keys?.length ?? 0;
+        // The first text of a bucket has a line per row (customers, or identifier keys).
+        const [rows, ...others] = 'keys' in b ? [b.keys] : [b.customers, b.summaries];
+        let lines = -1; // "[\n" ... "\n]": one newline more than lines
+        for (const byte of inflateRawSync(body.subarray(at, at + rows[0]))) if (byte === 10) lines++;
+        if ('keys' in b) keys += lines;
+        else customers += lines;
+        for (const [deflated, size] of [rows, ...others]) {
+          texts += size;
+          at += deflated;
+        }
       }
+      build ??= page.build;
       bits = page.bits;
       from = page.to;
       if (page.done) break;
     }
   }
   const s = (performance.now() - t) / 1000;
-  log(`backend snapshot: ${customers} customers, ${keys} identifier keys, ${(bytes / 1e6).toFixed(0)} MB of JSON (${(sent / 1e6).toFixed(0)} MB sent deflated) in ${s.toFixed(1)} s`);
+  log(`backend snapshot: ${customers} customers, ${keys} identifier keys, ${(texts / 1e6).toFixed(0)} MB of bucket texts (${(sent / 1e6).toFixed(0)} MB sent as bucket pages${build ? `, build ${build}` : ', live'}) in ${s.toFixed(1)} s`);
   emit('backend_snapshot', customers / s, 'customers/s', null);
 }
 
