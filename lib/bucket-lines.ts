@@ -12,6 +12,25 @@ export function linesText(lines: readonly string[], [open, close]: '[]' | '{}'):
   return `${open}\n${lines.join(',\n')}\n${close}`;
 }
 
+// The bytes of lines buckets that readers find their way by (the cache's line search and scan,
+// the bucket page reader's check of identifier buckets).
+export const NEWLINE = 10;
+export const COMMA = 44;
+export const COLON = 58;
+export const QUOTE = 34;
+export const BACKSLASH = 92;
+export const OPEN_BRACKET = 91;
+export const CLOSE_BRACKET = 93;
+export const OPEN_BRACE = 123;
+export const CLOSE_BRACE = 125;
+
+/** FNV-1a over bytes[start, end): over ASCII bytes, lib/buckets.ts hash32 of the same text. */
+export function hashBytes(bytes: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  return h >>> 0;
+}
+
 const at = <F extends string>(fields: readonly F[], f: F) => fields.indexOf(f);
 const C = {
   id: at(CUSTOMER_FIELDS, 'id'),

@@ -12,7 +12,21 @@
 // search for a line finds it, and a summary says what its customer says).
 import { inflateSync } from 'fflate';
 import { BucketPageHeader, CustomerEntry, type SnapshotCustomersPage, type SnapshotIdentifiersPage } from './api';
-import { identifierLines, identifierMapLines, linesText, summaryLine, type IdentifierMap } from './bucket-lines';
+import {
+  BACKSLASH,
+  CLOSE_BRACE,
+  COLON,
+  COMMA,
+  hashBytes,
+  identifierLines,
+  identifierMapLines,
+  linesText,
+  NEWLINE,
+  OPEN_BRACE,
+  QUOTE,
+  summaryLine,
+  type IdentifierMap,
+} from './bucket-lines';
 import { bucketOf } from './buckets';
 import { CONSENT_FIELDS, CUSTOMER_FIELDS, packCustomer, unpackCustomer, type PackedCustomer } from './packing';
 import { CheckedSnapshotCustomersPage, CheckedSnapshotIdentifiersPage, customerEntryInShape } from './snapshot-check';
@@ -290,13 +304,6 @@ function customerBucket(text: string, b: number, bits: number): PackedCustomer[]
 const keyOk = (k: string) => k.length >= 1 && k.length <= 400;
 const idOk = (v: unknown): v is string => typeof v === 'string' && v.length >= 1 && v.length <= 64;
 
-const QUOTE = 34;
-const BACKSLASH = 92;
-const COMMA = 44;
-const COLON = 58;
-const NEWLINE = 10;
-const OPEN_BRACE = 123;
-const CLOSE_BRACE = 125;
 const DIGIT_0 = 48;
 const DIGIT_9 = 57;
 /** The end of a run of JSON-plain ASCII from `at` (printable, no quote or backslash), or -1 at any other byte before a quote. */
@@ -329,15 +336,10 @@ function plainIdentifierBucket(t: Uint8Array, b: number, bits: number): number |
     const keyEnd = plainRunEnd(t, keyStart);
     const keyLength = keyEnd - keyStart;
     if (keyEnd === -1 || keyLength < 1 || keyLength > 400 || t[keyEnd + 1] !== COLON || t[keyEnd + 2] !== QUOTE) return null;
-    // FNV-1a as lib/buckets.ts hash32: over ASCII bytes it is over the key's UTF-16 code units.
-    let h = 0x811c9dc5;
-    let digits = true; // a key of digits only is an array index: an object lists it first
-    for (let k = keyStart; k < keyEnd; k++) {
-      const c = t[k]!;
-      digits &&= c >= DIGIT_0 && c <= DIGIT_9;
-      h = Math.imul(h ^ c, 0x01000193);
-    }
-    h >>>= 0;
+    // A key of digits only is an array index: a parsed object lists it first.
+    let digits = true;
+    for (let k = keyStart; k < keyEnd && digits; k++) digits = t[k]! >= DIGIT_0 && t[k]! <= DIGIT_9;
+    const h = hashBytes(t, keyStart, keyEnd);
     if (digits || (bits === 0 ? 0 : h >>> (32 - bits)) !== b) return null;
     const h16 = h >>> 16;
     if (h16 < prevHash || (h16 === prevHash && compareBytes(t, prevStart, prevEnd, keyStart, keyEnd) >= 0)) return null;

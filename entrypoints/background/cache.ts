@@ -27,12 +27,21 @@ import type { SnapshotPage } from '@/lib/bucket-page';
 import { bucketOf, customerKeys, recordKeys, suggestBucketBits } from '@/lib/buckets';
 import {
   addId,
+  BACKSLASH,
+  CLOSE_BRACE,
+  CLOSE_BRACKET,
+  COMMA,
+  hashBytes,
   identifierLines,
   identifierMapLines,
   idsIn,
   idsOf,
   isStandingMarketing,
   linesText,
+  NEWLINE,
+  OPEN_BRACE,
+  OPEN_BRACKET,
+  QUOTE,
   setIds,
   summaryLine,
   type IdentifierMap,
@@ -434,8 +443,6 @@ function inflate(row: BucketRow): Uint8Array {
   return inflateSync(row.data, { out: inflated.subarray(0, row.size) });
 }
 
-const NEWLINE = 10;
-const COMMA_BYTE = 44;
 
 const EMPTY_ARRAY = utf8In.encode('[\n]');
 const EMPTY_OBJECT = utf8In.encode('{\n}');
@@ -488,7 +495,7 @@ class BucketText {
       while (i < want.length && bytes[at + 1 + i] === want[i]) i++;
       if (i < want.length) continue;
       let end = bytes.indexOf(NEWLINE, at + 1);
-      if (bytes[end - 1] === COMMA_BYTE) end--;
+      if (bytes[end - 1] === COMMA) end--;
       return [at + 1, end];
     }
     return null;
@@ -497,19 +504,6 @@ class BucketText {
 
 // ---- a list scrub's scan of the summaries ----
 
-const QUOTE = 34;
-const BACKSLASH = 92;
-const OPEN_BRACKET = 91;
-const CLOSE_BRACKET = 93;
-const OPEN_BRACE = 123;
-const CLOSE_BRACE = 125;
-
-/** FNV-1a over bytes[start, end). */
-function hashBytes(bytes: Uint8Array, start: number, end: number): number {
-  let h = 0x811c9dc5;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
-  return h >>> 0;
-}
 
 /** KeyTable's state as plain arrays, for another thread (KeyTable.toData, KeyTable.fromData). */
 export interface KeyTableData {
@@ -736,7 +730,7 @@ class ScannedSummaries {
         if (k !== -1) hits.push(k);
         i = end + 1; // past the "," or the closing "]"
       }
-      if (hits.length) onLine(start, bytes[next - 1] === COMMA_BYTE ? next - 1 : next, hits);
+      if (hits.length) onLine(start, bytes[next - 1] === COMMA ? next - 1 : next, hits);
       nl = next;
     }
   }
@@ -748,7 +742,7 @@ class ScannedSummaries {
     let version = 0;
     let i = idEnd + 1;
     for (; line[i]! >= 48 && line[i]! <= 57; i++) version = version * 10 + line[i]! - 48;
-    if (line[idEnd] !== COMMA_BYTE || i === idEnd + 1 || line[i] !== COMMA_BYTE) return null;
+    if (line[idEnd] !== COMMA || i === idEnd + 1 || line[i] !== COMMA) return null;
     return { id: this.idText(start + 1, idEnd), version, idEnd };
   }
 

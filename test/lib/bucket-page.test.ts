@@ -586,6 +586,28 @@ function encoded(page: SnapshotCustomersPage | SnapshotIdentifiersPage): { body:
   }
 }
 
+/**
+ * The encoder throws on exactly the pages the JSON check refuses; what it writes of the others
+ * the reader accepts, and `stored` checks what it would store against what the check returns.
+ */
+function expectEncoderAgrees(
+  what: string,
+  page: SnapshotCustomersPage | SnapshotIdentifiersPage,
+  zod: { success: boolean; error?: { issues: unknown[] } },
+  outcome: { encoderThrows: number },
+  stored: (body: Uint8Array) => void,
+) {
+  const enc = encoded(page);
+  if ('error' in enc) {
+    outcome.encoderThrows++;
+    expect(zod.success, `${what}: the JSON check accepts, but encodeBucketPage throws: ${enc.error}`).toBe(false);
+    expect(enc.error, what).toMatch(/^not a snapshot page: /);
+  } else {
+    expect(zod.success, `${what}: the JSON check refuses (${JSON.stringify(zod.error?.issues[0])}), but encodeBucketPage writes it`).toBe(true);
+    stored(enc.body);
+  }
+}
+
 // Each mutated page is sent as a backend that checks nothing would send it: its texts written here
 // with the extension's own functions (packCustomer, summaryLine, identifierLines), so every mutated
 // value reaches the reader. Whenever the reader accepts, the JSON page check must accept the
@@ -636,16 +658,8 @@ describe('never accepts a page the JSON page check refuses or changes', () => {
 
       // The encoder throws on exactly the pages the JSON check refuses; what it writes of the others
       // the reader accepts, storing what the JSON check returns.
-      const enc = encoded(page);
       if (!zod.success) outcome.checkRefuses++;
-      if ('error' in enc) {
-        outcome.encoderThrows++;
-        expect(zod.success, `${what}: the JSON check accepts, but encodeBucketPage throws: ${enc.error}`).toBe(false);
-        expect(enc.error, what).toMatch(/^not a snapshot page: /);
-      } else {
-        expect(zod.success, `${what}: the JSON check refuses (${JSON.stringify(zod.error?.issues[0])}), but encodeBucketPage writes it`).toBe(true);
-        expect(storedCustomers(readOk(enc.body, 'customers')), what).toEqual(zod.data!.buckets);
-      }
+      expectEncoderAgrees(what, page, zod, outcome, (body) => expect(storedCustomers(readOk(body, 'customers')), what).toEqual(zod.data!.buckets));
 
       if (!read.ok) {
         outcome.refused++;
@@ -698,16 +712,10 @@ describe('never accepts a page the JSON page check refuses or changes', () => {
       const what = `mutation ${i}: row[${at}] = ${value === DELETE ? '(deleted)' : JSON.stringify(value)}`;
 
       const zod = SnapshotIdentifiersPage.safeParse(page);
-      const enc = encoded(page);
       if (!zod.success) outcome.checkRefuses++;
-      if ('error' in enc) {
-        outcome.encoderThrows++;
-        expect(zod.success, `${what}: the JSON check accepts, but encodeBucketPage throws: ${enc.error}`).toBe(false);
-        expect(enc.error, what).toMatch(/^not a snapshot page: /);
-      } else {
-        expect(zod.success, `${what}: the JSON check refuses (${JSON.stringify(zod.error?.issues[0])}), but encodeBucketPage writes it`).toBe(true);
-        expect(inflatedText(readOk(enc.body, 'identifiers').buckets[0]!.keys), what).toBe(keysText(zod.data!.buckets[0]!.keys));
-      }
+      expectEncoderAgrees(what, page, zod, outcome, (body) =>
+        expect(inflatedText(readOk(body, 'identifiers').buckets[0]!.keys), what).toBe(keysText(zod.data!.buckets[0]!.keys)),
+      );
 
       // The mutated rows' lines, as a backend that checks nothing would write them.
       let text: string;
