@@ -235,7 +235,13 @@ function snapshotRangeProblem(p: { bits: number; from: number; to: number; done:
   if (p.from >= p.to && !(p.from === p.to && p.done)) return `empty bucket range ${p.from}..${p.to}`;
   if (p.to > size) return `bucket range ends at ${p.to}, past the ${size} buckets of the layout`;
   if (p.done !== (p.to === size)) return `"done" is ${p.done} but the range ends at ${p.to} of ${size}`;
-  for (const { b } of p.buckets) if (b < p.from || b >= p.to) return `bucket ${b} is outside the page's range ${p.from}..${p.to}`;
+  let last = -1;
+  for (const { b } of p.buckets) {
+    if (b < p.from || b >= p.to) return `bucket ${b} is outside the page's range ${p.from}..${p.to}`;
+    // Each bucket once, in order: a bucket sent twice would be stored once but counted twice.
+    if (b <= last) return `bucket ${b} comes after bucket ${last}: buckets are listed once each, in order`;
+    last = b;
+  }
   return null;
 }
 

@@ -71,7 +71,10 @@ const HEADER_LENGTH_BYTES = 4;
  */
 export function encodeBucketPage(json: SnapshotCustomersPage | SnapshotIdentifiersPage, deflate: (text: Uint8Array) => Uint8Array): Uint8Array {
   const checked = (json.phase === 'customers' ? CheckedSnapshotCustomersPage : CheckedSnapshotIdentifiersPage).safeParse(json);
-  if (!checked.success) throw new Error(`not a snapshot page: ${checked.error.issues[0]?.message ?? 'invalid'}`);
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
+    throw new Error(`not a snapshot page: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}`);
+  }
   const page = checked.data;
   const texts: Uint8Array[] = [];
   const add = (text: string): [number, number] => {
@@ -192,7 +195,7 @@ function* checkBucketPage(body: Uint8Array, phase: BucketPageHeader['phase']): G
 
   // The texts must fill the rest of the body exactly.
   let at = headEnd;
-  const next = ([deflated, size]: [number, number], what: string): StoredText => {
+  const takeText = ([deflated, size]: [number, number], what: string): StoredText => {
     if (at + deflated > body.length) refuse(`the bucket page ends inside ${what}`);
     const text = { data: body.slice(at, at + deflated), size };
     at += deflated;
@@ -204,8 +207,8 @@ function* checkBucketPage(body: Uint8Array, phase: BucketPageHeader['phase']): G
     let consents = 0;
     const buckets: BucketCustomersPage['buckets'] = [];
     for (const { b, customers: c, summaries: s } of header.buckets) {
-      const stored = next(c, `bucket ${b}'s customers`);
-      const storedSummaries = next(s, `bucket ${b}'s summaries`);
+      const stored = takeText(c, `bucket ${b}'s customers`);
+      const storedSummaries = takeText(s, `bucket ${b}'s summaries`);
       const entries = customerBucket(inflated(stored, `bucket ${b}'s customers`), b, header.bits);
       const summaries = linesText(entries.map(summaryLine), '[]');
       if (inflated(storedSummaries, `bucket ${b}'s summaries`) !== summaries) refuse(`bucket ${b}'s summaries do not say what its customers say`);
@@ -220,10 +223,10 @@ function* checkBucketPage(body: Uint8Array, phase: BucketPageHeader['phase']): G
     let keys = 0;
     const buckets: BucketIdentifiersPage['buckets'] = [];
     for (const { b, keys: k } of header.buckets) {
-      const stored = next(k, `bucket ${b}'s identifier keys`);
+      const stored = takeText(k, `bucket ${b}'s identifier keys`);
       const what = `bucket ${b}'s identifier keys`;
       const bytes = inflatedBytes(stored, what);
-      keys += plainIdentifierBucket(bytes, b, header.bits) ?? identifierBucket(decoded(bytes, what), b, header.bits);
+      keys += plainIdentifierKeyCount(bytes, b, header.bits) ?? identifierBucket(decoded(bytes, what), b, header.bits);
       buckets.push({ b, keys: stored });
       yield;
     }
@@ -246,6 +249,10 @@ function inflatedBytes({ data, size }: StoredText, what: string): Uint8Array {
   // One byte of room past `size`: a text longer than its header says does not fit and is caught.
   const room = size < SCRATCH_BYTES ? scratch.subarray(0, size + 1) : new Uint8Array(size + 1);
   const tooLong = () => refuse(`${what}: inflates to more than the ${size} bytes its header says`);
+  if (data.length === 0) refuse(`${what}: no DEFLATE data`);
+  // fflate stops at the final block and ignores what follows, which would be stored unread: no
+  // DEFLATE of `size` bytes is longer than this (zlib's bound for stored blocks, generously).
+  if (data.length > size + (size >> 5) + 64) refuse(`${what}: ${data.length} bytes, more than any DEFLATE of ${size} bytes`);
   let out: Uint8Array;
   try {
     out = inflateSync(data, { out: room });
@@ -324,7 +331,7 @@ function plainRunEnd(bytes: Uint8Array, at: number): number {
  * (so both accept exactly the same texts). Why: decoding and parsing 6 million keys into objects
  * cost a first sync ~5 s.
  */
-function plainIdentifierBucket(t: Uint8Array, b: number, bits: number): number | null {
+function plainIdentifierKeyCount(t: Uint8Array, b: number, bits: number): number | null {
   if (t[0] !== OPEN_BRACE || t[1] !== NEWLINE) return null;
   let count = 0;
   let prevHash = -1;

@@ -4,7 +4,7 @@
 // it into first-sync bucket pages (lib/bucket-page.ts).
 import type { Consent, Customer } from './schemas';
 
-/** The fields packed, in order; test/background/packing.test.ts checks they cover the schemas. */
+/** The fields packed, in order; test/lib/packing.test.ts checks they cover the schemas. */
 export const CUSTOMER_FIELDS = [
   'id',
   'accountNumber',

@@ -157,6 +157,8 @@ function pause(): Promise<void> {
 export function createBackendClient(opts: BackendOptions): BackendClient {
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const timings: BackendTimings = { network: 0, parse: 0, validate: 0 };
+  // Set when the backend refused bucket pages (one from before them): JSON pages from then on.
+  let bucketPagesRefused = false;
 
   /**
    * `readBinary`: how an answer of a binary media type of this route is checked (the snapshot's
@@ -177,7 +179,8 @@ export function createBackendClient(opts: BackendOptions): BackendClient {
       // first sync's gigabyte there cost as much as fetching it).
       res = await opts.fetch(url, { ...init, cache: 'no-store', signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
     } catch (err) {
-      opts.onReachability?.(false);
+      // Stopped by the caller (a sync cancelled, a page asked for ahead no longer wanted): says nothing of the backend.
+      if (!signal?.aborted) opts.onReachability?.(false);
       return { ok: false, kind: 'network', message: `Backend unreachable (${url}): ${errorText(err)}` };
     }
     opts.onReachability?.(res.status < 500);
@@ -198,7 +201,13 @@ export function createBackendClient(opts: BackendOptions): BackendClient {
     const read = performance.now();
     timings.network += read - started;
     if (binary && readBinary) {
-      const checked = await readBinary.read(binary);
+      let checked: Awaited<ReturnType<typeof readBinary.read>>;
+      try {
+        checked = await readBinary.read(binary);
+      } catch (err) {
+        // Never thrown for a bad page (that is a refusal); still an answer not taken, not a crash.
+        checked = { ok: false, problem: `the answer could not be checked: ${errorText(err)}` };
+      }
       timings.validate += performance.now() - read;
       if (!checked.ok) return { ok: false, kind: 'invalid_response', status: res.status, rawSize: rawSize(), message: checked.problem };
       return { ok: true, data: checked.page };
@@ -256,22 +265,35 @@ export function createBackendClient(opts: BackendOptions): BackendClient {
       for (const k of keys) q.append('key', k);
       return request(url(ep.backendUrl, `/api/customers/lookup?${q}`), { method: 'GET', headers: auth(ep) }, LookupResponse, signal);
     },
-    snapshot(ep, { phase, bits, from, build }, signal, onRange) {
+    async snapshot(ep, { phase, bits, from, build }, signal, onRange) {
       // buckets: each bucket deflated in the text the cache stores, so the worker checks it and
-      // stores it as it came (BUCKET_PAGE); compressed, too: the browser's fetch is slow for big bodies.
-      const q = new URLSearchParams({ phase, from: String(from), maxRows: String(SNAPSHOT_PAGE_ROWS[phase]), encoding: 'buckets' });
-      if (bits !== null) q.set('bits', String(bits));
-      if (build) q.set('build', build);
-      // A JSON page (a backend without bucket pages) is checked by hand when already in the
-      // schema's shape, else by zod (lib/snapshot-check.ts).
-      const schema: PageParser<SnapshotPage> = phase === 'customers' ? CheckedSnapshotCustomersPage : CheckedSnapshotIdentifiersPage;
-      return request(
-        url(ep.backendUrl, `/api/sync/snapshot?${q}`),
-        { method: 'GET', headers: auth(ep, `${BUCKET_PAGE}, ${DEFLATED_JSON}, application/json`) },
-        schema,
-        signal,
-        { type: BUCKET_PAGE, read: (body) => readBucketPageInSlices(body, phase, pause, { onHeader: onRange }) },
-      );
+      // stores it as it came (BUCKET_PAGE); compressed, too: the browser's fetch is slow for big
+      // bodies. A backend from before bucket pages refuses that encoding (400): then deflated
+      // JSON pages, checked by hand when already in the schema's shape, else by zod
+      // (lib/snapshot-check.ts), and the worker deflates what it stores itself.
+      const ask = (encoding: 'buckets' | 'deflate') => {
+        const q = new URLSearchParams({ phase, from: String(from), maxRows: String(SNAPSHOT_PAGE_ROWS[phase]), encoding });
+        if (bits !== null) q.set('bits', String(bits));
+        if (build) q.set('build', build);
+        const schema: PageParser<SnapshotPage> = phase === 'customers' ? CheckedSnapshotCustomersPage : CheckedSnapshotIdentifiersPage;
+        return request(
+          url(ep.backendUrl, `/api/sync/snapshot?${q}`),
+          { method: 'GET', headers: auth(ep, `${BUCKET_PAGE}, ${DEFLATED_JSON}, application/json`) },
+          schema,
+          signal,
+          { type: BUCKET_PAGE, read: (body) => readBucketPageInSlices(body, phase, pause, { onHeader: onRange }) },
+        );
+      };
+      if (!bucketPagesRefused) {
+        const res = await ask('buckets');
+        if (!(!res.ok && res.kind === 'http' && res.status === 400 && res.code === 'invalid_query')) return res;
+        const again = await ask('deflate');
+        // Only a backend that takes the same request as JSON has no bucket pages; else the 400 stands.
+        if (!again.ok && again.kind === 'http' && again.status === 400) return res;
+        bucketPagesRefused = true;
+        return again;
+      }
+      return ask('deflate');
     },
     pushAudit(ep, events) {
       return request(

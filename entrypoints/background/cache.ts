@@ -5,7 +5,8 @@
 //
 // The packed layout (DESIGN.md "Budgets"): a million customers in one IndexedDB record each
 // loads at ~3,000 records/s, so customers live in buckets instead, a few thousand large records
-// written once by the first sync (lib/api.ts, snapshot). Each is stored deflated (linesRow):
+// written once by the first sync (lib/api.ts, snapshot). Each is stored deflated (as the backend
+// sent it in a bucket page, or by linesRow):
 //   - customerBuckets  b -> JSON lines, one packed customer each: [[customer fields], [[consent
 //                      fields]]] (packing.ts; b = bucketOf(customer id, bits))
 //   - summaryGroups    g -> the summary buckets b = 16g .. 16g + 15, each deflated on its own:
@@ -87,13 +88,11 @@ export interface CustomerCache {
    */
   applySnapshotPage(page: SnapshotCustomersPage | SnapshotIdentifiersPage): Promise<void>;
   /**
-   * applySnapshotPage in two steps, so a first sync can encode (deflate) the next page while this
-   * one's transaction commits. Write encoded pages in their order, each after the one before
-   * it has been written.
-   */
-  /**
-   * A snapshot page's bucket rows, made before its transaction opens: a bucket page's texts as
-   * they came (already checked, lib/bucket-page.ts), a JSON page's buckets written and deflated here.
+   * applySnapshotPage in two steps, so a first sync can check the next page while this one's
+   * transaction commits: the page's bucket rows, made before its transaction opens (a bucket
+   * page's texts as they came, already checked by lib/bucket-page.ts; a JSON page's buckets
+   * written and deflated here). Write encoded pages in their order, each after the one before it
+   * has been written.
    */
   encodeSnapshotPage(page: SnapshotPage): Promise<EncodedSnapshotPage>;
   writeSnapshotPage(encoded: EncodedSnapshotPage): Promise<void>;
@@ -178,7 +177,7 @@ const slotOf = (b: number) => b & ((1 << SUMMARY_GROUP_BITS) - 1);
 
 interface BucketRow {
   b: number;
-  data: Uint8Array; // the bucket's JSON, UTF-8, deflated (linesRow)
+  data: Uint8Array; // the bucket's JSON lines (lib/bucket-lines.ts), UTF-8, raw DEFLATE
   size: number; // bytes of the JSON: inflating into a buffer of the right size avoids regrowing one
 }
 interface SummaryGroup {
@@ -1375,7 +1374,7 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
    */
   async function writeSnapshotPage({ page, customers, consents, rows }: EncodedSnapshotPage): Promise<void> {
     const startsOver = page.phase === 'customers' && page.from === 0;
-    const done = await db.transaction('rw', all, async () => {
+    const committed = await db.transaction('rw', all, async () => {
       let [, progress] = await Promise.all([fresh(), state('snapshot')]);
       if (startsOver) {
         await clearAll();
@@ -1412,9 +1411,9 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
     customerCache.clear();
     summaryCache.clear();
     identifierCache.clear();
-    layout = done.l;
+    layout = committed.l;
     if (startsOver) overlay = new Overlay();
-    generation = done.g;
+    generation = committed.g;
   }
 
   /** Empties every table but keeps the generation counter, so no handle mistakes the new state for one it decoded. */

@@ -118,7 +118,7 @@ export function createSyncEngine(deps: SyncDeps): SyncEngine {
     const ahead = new AbortController();
     const fetchSignal = AbortSignal.any([signal, ahead.signal]);
     /** The query after a page, or null after the last; later pages ask for the build the first page came from. */
-    const after = (range: SnapshotRange, a: Asked): Query | null => {
+    const queryAfter = (range: SnapshotRange, a: Asked): Query | null => {
       if (range.phase === 'identifiers' && range.done) return null;
       const build = a.first ? range.build : a.q.build;
       return range.done ? { phase: 'identifiers', bits: range.bits, from: 0, build } : { phase: range.phase, bits: range.bits, from: range.to, build };
@@ -126,6 +126,7 @@ export function createSyncEngine(deps: SyncDeps): SyncEngine {
     const ask = (q: Query, first: boolean): Asked => {
       const a: Asked = { q, first, taken: false, result: Promise.resolve(null as never) };
       a.result = backend.snapshot(session, q, fetchSignal, (range) => {
+        if (fetchSignal.aborted) return; // the sync stopped: ask for nothing more
         a.range = range;
         if (a.taken) askNext(a);
       });
@@ -133,7 +134,7 @@ export function createSyncEngine(deps: SyncDeps): SyncEngine {
     };
     const askNext = (a: Asked) => {
       if (a.next !== undefined || !a.range) return;
-      const q = after(a.range, a);
+      const q = queryAfter(a.range, a);
       a.next = q ? ask(q, false) : null;
     };
     const cancelled: SyncOutcome = { ok: false, reason: 'cancelled', error: 'Sync cancelled.' };

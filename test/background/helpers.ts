@@ -62,7 +62,7 @@ export class FakeBackend {
    */
   snapshots = new Map<string, Served | Record<string, unknown> | { deflated: Uint8Array } | { bucketPage: Uint8Array }>();
   snapshotRequests: string[] = [];
-  /** Snapshot pages asked for as bucket pages are sent so; false: as JSON (a backend without them). */
+  /** Snapshot pages asked for as bucket pages are sent so; false: a backend from before them, which refuses that encoding (400). */
   bucketPages = true;
   audit: 'up' | 'down' | 'unauthorized' = 'up';
   /** ids the backend refuses to acknowledge (neither accepted nor duplicate) */
@@ -118,11 +118,13 @@ export class FakeBackend {
         return new Response(served.bucketPage as Uint8Array<ArrayBuffer>, { status: 200, headers: { 'content-type': BUCKET_PAGE } });
       }
       const encoding = url.searchParams.get('encoding');
+      // A backend from before bucket pages: its query schema knows json and deflate only.
+      if (encoding === 'buckets' && !this.bucketPages) return json(400, { error: 'invalid_query', message: 'The request query failed validation: Invalid option.' });
       if (encoding === 'deflate') return deflated(deflateRawSync(JSON.stringify(served)));
       // As the backend answers the extension: a bucket page (lib/bucket-page.ts). A page set up
       // broken (it does not parse as a snapshot page) goes out as JSON, to be refused there.
       const page = url.searchParams.get('phase') === 'customers' ? SnapshotCustomersPage.safeParse(served) : SnapshotIdentifiersPage.safeParse(served);
-      if (encoding === 'buckets' && page.success && this.bucketPages) {
+      if (encoding === 'buckets' && page.success) {
         const body = encodeBucketPage(page.data, (text) => deflateRawSync(text));
         return new Response(body as Uint8Array<ArrayBuffer>, { status: 200, headers: { 'content-type': BUCKET_PAGE } });
       }

@@ -336,6 +336,8 @@ describe('hand-built bucket pages', () => {
 
     it('refuses a header failing its schema, naming what fails', () => {
       expectRefused(assemble(customersHeader({ bits: 1, to: 1, done: false, buckets: [{ b: 1 }] }), [customersText([]), summariesText([])]), 'customers', "header: (root): bucket 1 is outside the page's range 0..1");
+      // A bucket listed twice would be stored once and counted twice.
+      expectRefused(assemble(identifiersHeader({ buckets: [{ b: 0 }, { b: 0 }] }), [KEYS, KEYS]), 'identifiers', 'bucket 0 comes after bucket 0: buckets are listed once each, in order');
       expectRefused(assemble(customersHeader({ bits: 1, to: 1 }), [customersText(ENTRIES), summariesText(ENTRIES)]), 'customers', '"done" is true but the range ends at 1 of 2');
       expectRefused(assemble(customersHeader({ bits: 17 }), [customersText(ENTRIES), summariesText(ENTRIES)]), 'customers', "header: bits:");
       expectRefused(assemble(customersHeader({ cursor: undefined }), [customersText(ENTRIES), summariesText(ENTRIES)]), 'customers', "header: cursor:");
@@ -372,8 +374,17 @@ describe('hand-built bucket pages', () => {
       expectRefused(withCustomersText({ deflated: new Uint8Array([0xff, 0xff, 0xff, 0xff]), size: 10 }), 'customers', /^bucket 0's customers: not valid DEFLATE data \(invalid block type\b.*\)$/);
       const whole = sent(customersText(ENTRIES));
       expectRefused(withCustomersText({ ...whole, deflated: whole.deflated.subarray(0, whole.deflated.length - 2) }), 'customers', /^bucket 0's customers: not valid DEFLATE data \(unexpected EOF\)$/);
-      // No bytes at all: fflate hands back the room it was given untouched, one byte more than the size.
-      expectRefused(assemble(identifiersHeader(), [{ deflated: new Uint8Array(0), size: 0 }]), 'identifiers', "bucket 0's identifier keys: inflates to more than the 0 bytes its header says");
+      expectRefused(assemble(identifiersHeader(), [{ deflated: new Uint8Array(0), size: 0 }]), 'identifiers', "bucket 0's identifier keys: no DEFLATE data");
+    });
+
+    it('refuses bytes after the final DEFLATE block past what any DEFLATE of the text could need (they would be stored unread)', () => {
+      const whole = sent(customersText(ENTRIES));
+      const padded = (extra: number) => {
+        const bytes = new Uint8Array(whole.deflated.length + extra);
+        bytes.set(whole.deflated);
+        return { ...whole, deflated: bytes };
+      };
+      expectRefused(withCustomersText(padded(whole.size)), 'customers', `more than any DEFLATE of ${whole.size} bytes`);
     });
 
     it('refuses a text whose size in the header is wrong, smaller or larger', () => {
@@ -382,14 +393,14 @@ describe('hand-built bucket pages', () => {
       expectRefused(withCustomersText({ ...text, size: text.size - 1 }), 'customers', longer(text.size - 1));
       expectRefused(withCustomersText({ ...text, size: text.size + 1 }), 'customers', `bucket 0's customers: inflates to ${text.size} bytes, its header says ${text.size + 1}`);
       expectRefused(withCustomersText({ ...text, size: text.size + 1000 }), 'customers', `inflates to ${text.size} bytes, its header says ${text.size + 1000}`);
-      // Much smaller: the text overflows the room the header gives it.
-      expectRefused(withCustomersText({ ...text, size: 20 }), 'customers', longer(20));
-      expectRefused(withCustomersText({ ...text, size: 0 }), 'customers', longer(0));
+      // Much smaller: the DEFLATE data is already longer than any of so few bytes could be.
+      expectRefused(withCustomersText({ ...text, size: 20 }), 'customers', `${text.deflated.length} bytes, more than any DEFLATE of 20 bytes`);
+      expectRefused(withCustomersText({ ...text, size: 0 }), 'customers', `more than any DEFLATE of 0 bytes`);
       // Stored (level 0) DEFLATE blocks overflow differently (fflate throws), with the same message.
       const stored = sent(customersText(ENTRIES), 0);
       expect(readOk(withCustomersText(stored), 'customers').customers).toBe(2);
       expectRefused(withCustomersText({ ...stored, size: stored.size - 1 }), 'customers', longer(stored.size - 1));
-      expectRefused(withCustomersText({ ...stored, size: stored.size - 100 }), 'customers', longer(stored.size - 100));
+      expectRefused(withCustomersText({ ...stored, size: stored.size - 100 }), 'customers', `more than any DEFLATE of ${stored.size - 100} bytes`);
       expectRefused(withCustomersText({ ...stored, size: stored.size + 1 }), 'customers', `inflates to ${stored.size} bytes, its header says ${stored.size + 1}`);
       const summaries = sent(summariesText(ENTRIES));
       expectRefused(assemble(customersHeader(), [customersText(ENTRIES), { ...summaries, size: summaries.size + 5 }]), 'customers', `bucket 0's summaries: inflates to ${summaries.size} bytes, its header says ${summaries.size + 5}`);
