@@ -47,6 +47,9 @@ const K = {
   scope: at(CONSENT_FIELDS, 'scope'),
 };
 
+/** A customer's line in a customers bucket: its packed form as JSON. */
+export const customerLine = (p: PackedCustomer) => JSON.stringify(p);
+
 /** A consent that approves marketing until revoked: what a list scrub decides on. */
 export const isStandingMarketing = (c: Pick<Consent, 'purpose' | 'scope'>) => c.purpose === 'marketing' && c.scope === 'standing';
 

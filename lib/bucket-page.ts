@@ -17,6 +17,7 @@ import {
   CLOSE_BRACE,
   COLON,
   COMMA,
+  customerLine,
   hashBytes,
   identifierLines,
   identifierMapLines,
@@ -108,8 +109,6 @@ export function encodeBucketPage(json: SnapshotCustomersPage | SnapshotIdentifie
   }
   return body;
 }
-
-const customerLine = (p: PackedCustomer) => JSON.stringify(p);
 
 // ---- the extension's side ----
 

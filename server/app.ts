@@ -159,26 +159,24 @@ const deflateRawAsync = promisify(deflateRaw);
  * a rep gets only while no fresh build is on disk (server/snapshot-build.ts).
  */
 async function snapshotAnswer<T>(c: Context, encoding: SnapshotQuery['encoding'], json: Uint8Array): Promise<TypedResponse<JSONParsed<T>, 200, 'json'>> {
-  if (encoding === 'deflate') return binary<T>(c, await deflateRawAsync(json, { level: 1 }), DEFLATED_JSON);
+  if (encoding === 'deflate') return typedBody<T>(c, await deflateRawAsync(json, { level: 1 }), DEFLATED_JSON);
   if (encoding === 'buckets') {
     const page = JSON.parse(Buffer.from(json.buffer, json.byteOffset, json.byteLength).toString('utf8')) as SnapshotCustomersPage | SnapshotIdentifiersPage;
-    return binary<T>(c, encodeBucketPage(page, (text) => deflateRawSync(text, { level: 1 })), BUCKET_PAGE);
+    return typedBody<T>(c, encodeBucketPage(page, (text) => deflateRawSync(text, { level: 1 })), BUCKET_PAGE);
   }
   return jsonText<T>(c, json as Uint8Array<ArrayBuffer>);
 }
 
-/** Bytes of a binary form of a JSON route's answer (DEFLATED_JSON, BUCKET_PAGE), typed as the route's JSON response. */
-function binary<T>(c: Context, bytes: Uint8Array, type: string): TypedResponse<JSONParsed<T>, 200, 'json'> {
-  return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { 'content-type': type }) as unknown as TypedResponse<JSONParsed<T>, 200, 'json'>;
+/** An answer of a JSON route sent as is (JSON text, DEFLATED_JSON, BUCKET_PAGE), typed as the route's JSON response. */
+function typedBody<T>(c: Context, bytes: string | Uint8Array, type: string): TypedResponse<JSONParsed<T>, 200, 'json'> {
+  return c.body(bytes as string | Uint8Array<ArrayBuffer>, 200, { 'content-type': type }) as unknown as TypedResponse<JSONParsed<T>, 200, 'json'>;
 }
 
 /**
  * JSON text the store built from its stored rows, sent as is: a first sync carries a million
  * customers, too many to parse and re-serialize here. Typed as the route's JSON response.
  */
-function jsonText<T>(c: Context, text: string | Uint8Array<ArrayBuffer>): TypedResponse<JSONParsed<T>, 200, 'json'> {
-  return c.body(text, 200, { 'content-type': 'application/json' }) as unknown as TypedResponse<JSONParsed<T>, 200, 'json'>;
-}
+const jsonText = <T>(c: Context, text: string | Uint8Array): TypedResponse<JSONParsed<T>, 200, 'json'> => typedBody<T>(c, text, 'application/json');
 
 const AUDIT_TOKEN_RE = /^v1:(-?\d{1,16}):([0-9a-f-]{36})$/i;
 const encodeAuditToken = (p: { atMs: number; id: string }) => Buffer.from(`v1:${p.atMs}:${p.id}`).toString('base64url');
@@ -426,7 +424,7 @@ export function createApp({ db, now = () => new Date(), snapshots }: AppOptions)
       const q = c.req.valid('query');
       // A prebuilt page is the same bytes for every rep: sent from disk, no database work.
       const built = await snapshots?.pageFile(q);
-      if (built) return binary<SnapshotCustomersPage | SnapshotIdentifiersPage>(c, built, BUCKET_PAGE);
+      if (built) return typedBody<SnapshotCustomersPage | SnapshotIdentifiersPage>(c, built, BUCKET_PAGE);
       let json: Uint8Array;
       try {
         json = await db.snapshot(q);

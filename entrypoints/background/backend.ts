@@ -284,16 +284,15 @@ export function createBackendClient(opts: BackendOptions): BackendClient {
           { type: BUCKET_PAGE, read: (body) => readBucketPageInSlices(body, phase, pause, { onHeader: onRange }) },
         );
       };
-      if (!bucketPagesRefused) {
-        const res = await ask('buckets');
-        if (!(!res.ok && res.kind === 'http' && res.status === 400 && res.code === 'invalid_query')) return res;
-        const again = await ask('deflate');
-        // Only a backend that takes the same request as JSON has no bucket pages; else the 400 stands.
-        if (!again.ok && again.kind === 'http' && again.status === 400) return res;
-        bucketPagesRefused = true;
-        return again;
-      }
-      return ask('deflate');
+      if (bucketPagesRefused) return ask('deflate');
+      const res = await ask('buckets');
+      const refused = !res.ok && res.kind === 'http' && res.status === 400 && res.code === 'invalid_query';
+      if (!refused) return res;
+      const again = await ask('deflate');
+      // Only a backend that takes the same request as JSON has no bucket pages; else the 400 stands.
+      if (!again.ok && again.kind === 'http' && again.status === 400) return res;
+      bucketPagesRefused = true;
+      return again;
     },
     pushAudit(ep, events) {
       return request(

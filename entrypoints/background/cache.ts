@@ -8,7 +8,7 @@
 // written once by the first sync (lib/api.ts, snapshot). Each is stored deflated (as the backend
 // sent it in a bucket page, or by linesRow):
 //   - customerBuckets  b -> JSON lines, one packed customer each: [[customer fields], [[consent
-//                      fields]]] (packing.ts; b = bucketOf(customer id, bits))
+//                      fields]]] (lib/packing.ts; b = bucketOf(customer id, bits))
 //   - summaryGroups    g -> the summary buckets b = 16g .. 16g + 15, each deflated on its own:
 //                      JSON lines, one customer each: [id, version, identifier keys,
 //                      {consent id: version}, standing marketing consents]: what a list scrub and
@@ -32,6 +32,7 @@ import {
   CLOSE_BRACE,
   CLOSE_BRACKET,
   COMMA,
+  customerLine,
   hashBytes,
   identifierLines,
   identifierMapLines,
@@ -380,8 +381,7 @@ class KeptRows {
   }
 }
 
-
-/** A summary line as stored: the customer's id and identifier keys first, its consents packed (packing.ts). */
+/** A summary line as stored: the customer's id and identifier keys first, its consents packed (lib/packing.ts). */
 type StoredSummary = [string, number, string[], Record<string, number>, PackedConsent[]];
 
 const summaryOfStored = ([id, version, , versions, packed]: StoredSummary): Summary => [
@@ -442,7 +442,6 @@ function inflate(row: BucketRow): Uint8Array {
   return inflateSync(row.data, { out: inflated.subarray(0, row.size) });
 }
 
-
 const EMPTY_ARRAY = utf8In.encode('[\n]');
 const EMPTY_OBJECT = utf8In.encode('{\n}');
 
@@ -502,7 +501,6 @@ class BucketText {
 }
 
 // ---- a list scrub's scan of the summaries ----
-
 
 /** KeyTable's state as plain arrays, for another thread (KeyTable.toData, KeyTable.fromData). */
 export interface KeyTableData {
@@ -890,7 +888,7 @@ async function encodeCustomerBuckets(buckets: [number, CachedCustomer[]][]) {
       continue;
     }
     const packed = entries.map(packCustomer);
-    puts.push(await linesRow(b, packed.map((p) => JSON.stringify(p)), '[]'));
+    puts.push(await linesRow(b, packed.map(customerLine), '[]'));
     summaries.push(await linesRow(b, packed.map(summaryLine), '[]'));
   }
   return { puts, summaries, empty };
@@ -987,9 +985,12 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
     generation = g;
   }
 
-  /** Inside a write transaction: the next generation; this handle's memory is updated by the caller. */
-  async function bump(): Promise<number> {
-    const g = ((await state('generation')) ?? 0) + 1;
+  /**
+   * Inside a write transaction: the next generation; this handle's memory is updated by the caller.
+   * `current`: the stored generation, when the transaction already read it (fresh()), saving a read.
+   */
+  async function bump(current?: number): Promise<number> {
+    const g = (current ?? (await state('generation')) ?? 0) + 1;
     await db.syncState.put({ key: 'generation', value: g });
     return g;
   }
@@ -1401,11 +1402,10 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
       if (page.phase === 'identifiers' && page.done) {
         writes.push(db.syncState.delete('snapshot'), db.syncState.put({ key: 'cursor', value: progress.cursor }));
       } else writes.push(db.syncState.put({ key: 'snapshot', value: progress }));
-      // What bump() would write: fresh() made `generation` the stored one, and this transaction holds it.
-      const g = generation + 1;
-      writes.push(db.syncState.put({ key: 'generation', value: g }));
-      await Promise.all(writes);
-      return { g, l };
+      // fresh() made `generation` the stored one, and this transaction holds it.
+      const bumped = bump(generation);
+      await Promise.all([...writes, bumped]);
+      return { g: await bumped, l };
     });
     // The buckets changed: what this handle decoded goes; its layout and overlay are what was written.
     customerCache.clear();
