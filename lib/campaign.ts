@@ -380,17 +380,37 @@ export interface CsvProblem {
   problem: string;
 }
 
+// Char codes the reader and writer look for
+const TAB = 9;
+const LF = 10;
+const CR = 13;
+const SPACE = 32;
+const QUOTE = 34;
+const PLUS = 43;
+const COMMA = 44;
+const MINUS = 45;
+const EQUALS = 61;
+const AT = 64;
+const DEL = 127;
+
 /**
  * A streaming CSV reader: push text chunks in any sizes; records come out as they complete.
  * Handles quoted fields with commas, doubled quotes and line breaks, CRLF/LF/CR line ends and
  * a leading BOM. Blank lines are skipped (but counted, so line numbers match an editor's).
  * A quote inside an unquoted field, or text after a closing quote, is a malformed record.
+ *
+ * It takes text a run at a time (up to the next , CR LF or quote), one slice per run, rather
+ * than a character at a time: a million-row list read in a fraction of the time.
  */
 export class CsvReader {
   private field = '';
   private fields: string[] = [];
   private inQuotes = false;
   private afterQuote = false;
+  /** A quoted field's quote ended the last chunk: the closing quote, or the first of a "". */
+  private pendingQuote = false;
+  /** A quoted field's CR ended the last chunk: it counts as a line unless an LF comes next. */
+  private quotedCR = false;
   private line = 1;
   private recordLine = 1;
   private bad: string | null = null;
@@ -406,75 +426,114 @@ export class CsvReader {
 
   push(chunk: string): void {
     let i = 0;
+    const n = chunk.length;
+    if (n === 0) return;
     if (!this.started) {
       this.started = true;
       if (chunk.charCodeAt(0) === 0xfeff) i = 1;
     }
-    const n = chunk.length;
-    for (; i < n; i++) {
-      const ch = chunk[i]!;
+    if (this.quotedCR) {
+      // A CR that ended the last chunk inside a quoted field: one line with an LF after it.
+      this.quotedCR = false;
+      if (chunk.charCodeAt(i) !== LF) this.line++;
+    }
+    while (i < n) {
       if (this.prevCR) {
         this.prevCR = false;
-        if (ch === '\n' && !this.inQuotes) continue; // CRLF: the CR already ended the record
+        if (chunk.charCodeAt(i) === LF) {
+          i++; // CRLF: the CR already ended the record
+          continue;
+        }
       }
       if (this.inQuotes) {
-        if (ch === '"') {
-          if (chunk[i + 1] === '"') {
-            this.field += '"';
-            i++;
-          } else if (i + 1 === n) {
-            // The next chunk decides: a doubled quote across chunks, or the closing quote.
-            this.pendingQuote = true;
-            this.inQuotes = false;
-            this.afterQuote = true;
-          } else {
-            this.inQuotes = false;
-            this.afterQuote = true;
-          }
-        } else {
-          if (ch === '\n' || (ch === '\r' && chunk[i + 1] !== '\n')) this.line++;
-          if (this.field.length < CsvReader.MAX_FIELD) this.field += ch;
-          else this.bad ??= `a field is longer than ${CsvReader.MAX_FIELD} characters`;
-        }
+        i = this.quoted(chunk, i);
         continue;
       }
       if (this.pendingQuote) {
         this.pendingQuote = false;
-        if (ch === '"') {
+        if (chunk.charCodeAt(i) === QUOTE) {
           // "" split across chunks: a literal quote, still inside the quoted field
           this.field += '"';
           this.inQuotes = true;
           this.afterQuote = false;
+          i++;
           continue;
         }
       }
-      if (ch === ',') {
+      // Unquoted text up to the next , CR LF or quote (usually a whole field)
+      let j = i;
+      for (; j < n; j++) {
+        const c = chunk.charCodeAt(j);
+        if (c <= COMMA && (c === COMMA || c === LF || c === CR || c === QUOTE)) break;
+      }
+      if (j > i) {
+        this.any = true;
+        if (this.afterQuote) this.bad ??= 'has text after a closing quote';
+        this.append(chunk, i, j);
+      }
+      if (j === n) return; // the field goes on in the next chunk
+      const c = chunk.charCodeAt(j);
+      i = j + 1;
+      if (c === COMMA) {
         this.fields.push(this.field);
         this.field = '';
         this.afterQuote = false;
         this.any = true;
-      } else if (ch === '\n' || ch === '\r') {
-        this.endRecord();
-        this.line++;
-        this.recordLine = this.line;
-        if (ch === '\r') this.prevCR = true;
-      } else if (ch === '"') {
+      } else if (c === QUOTE) {
         this.any = true;
         if (this.field === '' && !this.afterQuote) this.inQuotes = true;
         else this.bad ??= 'has a stray quote (") inside a field';
       } else {
-        this.any = true;
-        if (this.afterQuote) this.bad ??= 'has text after a closing quote';
-        if (this.field.length < CsvReader.MAX_FIELD) this.field += ch;
-        else this.bad ??= `a field is longer than ${CsvReader.MAX_FIELD} characters`;
+        this.endRecord();
+        this.line++;
+        this.recordLine = this.line;
+        if (c === CR) this.prevCR = true;
       }
     }
   }
-  private pendingQuote = false;
+
+  /** Inside a quoted field at chunk[i]: takes the text up to the next quote; returns where to go on. */
+  private quoted(chunk: string, i: number): number {
+    const n = chunk.length;
+    let q = chunk.indexOf('"', i);
+    if (q === -1) q = n;
+    for (let k = i; k < q; k++) {
+      // A CR counts as a line unless an LF follows it; at the chunk's end the next chunk says.
+      const c = chunk.charCodeAt(k);
+      if (c === LF) this.line++;
+      else if (c === CR) {
+        if (k + 1 === n) this.quotedCR = true;
+        else if (chunk.charCodeAt(k + 1) !== LF) this.line++;
+      }
+    }
+    this.append(chunk, i, q);
+    if (q === n) return n;
+    if (chunk.charCodeAt(q + 1) === QUOTE) {
+      this.field += '"';
+      return q + 2;
+    }
+    this.inQuotes = false;
+    this.afterQuote = true;
+    if (q + 1 === n) this.pendingQuote = true; // the next chunk decides
+    return q + 1;
+  }
+
+  /** Adds chunk[from, to) to the field, which keeps at most MAX_FIELD characters. */
+  private append(chunk: string, from: number, to: number): void {
+    if (to === from) return;
+    const room = CsvReader.MAX_FIELD - this.field.length;
+    if (to - from > room) {
+      this.bad ??= `a field is longer than ${CsvReader.MAX_FIELD} characters`;
+      to = from + Math.max(room, 0);
+    }
+    this.field += chunk.slice(from, to);
+  }
 
   /** End of input: flushes the last record; an open quote is reported. */
   end(): void {
     this.pendingQuote = false;
+    if (this.quotedCR) this.line++; // the text ended after it
+    this.quotedCR = false;
     if (this.inQuotes) {
       this.onProblem({ line: this.recordLine, problem: 'has a quoted field that is never closed' });
       this.reset();
@@ -519,11 +578,81 @@ export function csvLine(fields: readonly (string | number)[]): string {
   return fields.map(csvField).join(',') + '\r\n';
 }
 
+// csvField looks at char codes rather than running regexes: it runs for every field of every
+// row of a list, a million rows and more.
 export function csvField(v: string | number): string {
-  const s = String(v);
+  let s = String(v);
+  if (s === '') return s;
   // A leading = + - @ would run as a formula in a spreadsheet: prefix a quote mark (OWASP).
-  const safe = /^[=+\-@\t\r]/.test(s) && !/^[+-]?\d[\d\s().-]*$/.test(s) ? `'${s}` : s;
-  return /[",\r\n]|^\s|\s$/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+  const first = s.charCodeAt(0);
+  const formula = first === EQUALS || first === PLUS || first === MINUS || first === AT || first === TAB || first === CR;
+  if (formula && !/^[+-]?\d[\d\s().-]*$/.test(s)) s = `'${s}`;
+  if (!needsQuotes(s)) return s;
+  return s.includes('"') ? `"${s.replace(/"/g, '""')}"` : `"${s}"`;
+}
+
+/** Whether a CSV field has , " CR LF, or whitespace (as the regex \s) at either end. */
+function needsQuotes(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= COMMA && (c === COMMA || c === QUOTE || c === CR || c === LF)) return true;
+  }
+  return isSpace(s.charCodeAt(0)) || isSpace(s.charCodeAt(s.length - 1));
+}
+
+function isSpace(c: number): boolean {
+  if (c > SPACE && c < DEL) return false; // printable ASCII, the usual case
+  return c === SPACE || (c >= TAB && c <= CR) || (c > DEL && /\s/.test(String.fromCharCode(c)));
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * CSV lines (csvLine) kept as UTF-8 bytes in chunks of about a megabyte, for a Blob. The lines
+ * are joined a few thousand at a time and each piece encoded into the current chunk: a Blob of
+ * a million-row scrub's 145 MB as strings took ~2.5 s here (the browser's own UTF-8 encoding),
+ * of bytes ~0.5 s; TextEncoder.encodeInto on a long string is fast, on each short one slow.
+ */
+export class CsvBytes {
+  private readonly full: Uint8Array<ArrayBuffer>[] = [];
+  private buf: Uint8Array<ArrayBuffer>;
+  private at = 0;
+  private lines: string[] = [];
+
+  constructor(private readonly chunkSize = 1 << 20) {
+    this.buf = new Uint8Array(chunkSize);
+  }
+
+  /** Adds one line, as csvLine(fields). */
+  line(fields: readonly (string | number)[]): void {
+    this.lines.push(csvLine(fields));
+    if (this.lines.length === 4096) this.encode();
+  }
+
+  /** Everything written so far, in order. */
+  chunks(): Uint8Array<ArrayBuffer>[] {
+    this.encode();
+    return this.at ? [...this.full, this.buf.subarray(0, this.at)] : [...this.full];
+  }
+
+  private encode(): void {
+    let text = this.lines.join('');
+    this.lines = [];
+    while (text) {
+      // encodeInto stops before a character that does not fit whole (up to 4 bytes)
+      if (this.buf.length - this.at < 4) this.nextChunk();
+      const { read, written } = utf8.encodeInto(text, this.buf.subarray(this.at));
+      this.at += written;
+      text = read < text.length ? text.slice(read) : '';
+      if (text) this.nextChunk();
+    }
+  }
+
+  private nextChunk(): void {
+    if (this.at) this.full.push(this.buf.subarray(0, this.at));
+    this.buf = new Uint8Array(Math.max(this.chunkSize, 4));
+    this.at = 0;
+  }
 }
 
 /** Columns blocked.csv adds after the original ones. */
