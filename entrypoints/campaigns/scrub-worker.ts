@@ -44,16 +44,15 @@ async function start(msg: ScrubStart) {
         post({ type: 'progress', ...p });
       },
     });
-    const blob = (lines: string[]) => new Blob(lines, { type: 'text/csv;charset=utf-8' });
+    const blob = (chunks: Uint8Array<ArrayBuffer>[]) => new Blob(chunks, { type: 'text/csv;charset=utf-8' });
+    const files = { allowed: blob(out.allowedCsv), blocked: blob(out.blockedCsv), problemsCsv: blob(out.problemsCsv) };
     post({
       type: 'done',
       counts: out.counts,
       columns: out.columns,
       problems: out.problems,
-      durationMs: Math.round(performance.now() - started),
-      allowed: blob(out.allowedCsv),
-      blocked: blob(out.blockedCsv),
-      problemsCsv: blob(out.problemsCsv),
+      durationMs: Math.round(performance.now() - started), // the files made too
+      ...files,
     });
   } catch (err) {
     post({ type: 'error', message: errorMessage(err) });

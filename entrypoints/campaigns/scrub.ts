@@ -5,8 +5,8 @@
 import {
   BLOCKED_EXTRA_COLUMNS,
   COLUMN_LABELS,
+  CsvBytes,
   CsvReader,
-  csvLine,
   detectColumns,
   createScrubDecider,
   rowIdentifiers,
@@ -41,32 +41,31 @@ export interface ScrubOutput {
   counts: { total: number; allowed: number; blocked: number; unknown: number; malformed: number };
   columns: Partial<Record<keyof typeof COLUMN_LABELS, string>>;
   problems: { line: number; problem: string }[]; // the first MAX_LISTED_PROBLEMS
-  allowedCsv: string[];
-  blockedCsv: string[];
-  problemsCsv: string[];
+  /** Each output file as UTF-8 bytes, in chunks (CsvBytes): make a Blob of them. */
+  allowedCsv: Uint8Array<ArrayBuffer>[];
+  blockedCsv: Uint8Array<ArrayBuffer>[];
+  problemsCsv: Uint8Array<ArrayBuffer>[];
 }
 
 export class ScrubError extends Error {}
 
 export async function runScrub(input: ScrubInput): Promise<ScrubOutput> {
-  const out: ScrubOutput = {
-    counts: { total: 0, allowed: 0, blocked: 0, unknown: 0, malformed: 0 },
-    columns: {},
-    problems: [],
-    allowedCsv: [],
-    blockedCsv: [],
-    problemsCsv: [csvLine(['line', 'problem'])],
-  };
+  const counts: ScrubOutput['counts'] = { total: 0, allowed: 0, blocked: 0, unknown: 0, malformed: 0 };
+  const out: Pick<ScrubOutput, 'columns' | 'problems'> = { columns: {}, problems: [] };
+  const allowedCsv = new CsvBytes();
+  const blockedCsv = new CsvBytes();
+  const problemsCsv = new CsvBytes();
+  problemsCsv.line(['line', 'problem']);
   let header: string[] | null = null;
   let columns: ColumnMap | null = null;
   let pending: { line: number; fields: string[]; ids: RecordIdentifiers }[] = [];
   let headerError: string | null = null;
 
   const problem = (line: number, text: string) => {
-    out.counts.total++;
-    out.counts.malformed++;
+    counts.total++;
+    counts.malformed++;
     if (out.problems.length < MAX_LISTED_PROBLEMS) out.problems.push({ line, problem: text });
-    out.problemsCsv.push(csvLine([line, text]));
+    problemsCsv.line([line, text]);
   };
 
   const reader = new CsvReader(
@@ -80,8 +79,8 @@ export async function runScrub(input: ScrubInput): Promise<ScrubOutput> {
           return;
         }
         for (const [k, i] of Object.entries(columns)) out.columns[k as keyof typeof COLUMN_LABELS] = fields[i]!;
-        out.allowedCsv.push(csvLine(fields));
-        out.blockedCsv.push(csvLine([...fields, ...BLOCKED_EXTRA_COLUMNS]));
+        allowedCsv.line(fields);
+        blockedCsv.line([...fields, ...BLOCKED_EXTRA_COLUMNS]);
         return;
       }
       const r = rowIdentifiers(fields, columns!, header.length, input.crm);
@@ -107,14 +106,22 @@ export async function runScrub(input: ScrubInput): Promise<ScrubOutput> {
     );
     batch.forEach((row, i) => {
       const v = verdicts[i]!;
-      out.counts.total++;
-      out.counts[v.verdict]++;
-      if (v.verdict === 'allowed') out.allowedCsv.push(csvLine(row.fields));
-      else out.blockedCsv.push(csvLine([...row.fields, v.verdict, v.ruleIds.join(' '), v.reason, row.line]));
+      counts.total++;
+      counts[v.verdict]++;
+      if (v.verdict === 'allowed') {
+        allowedCsv.line(row.fields);
+      } else {
+        // The row's fields are not used again: the extra columns go on the same array.
+        let rules = ruleText.get(v.ruleIds);
+        if (rules === undefined) ruleText.set(v.ruleIds, (rules = v.ruleIds.join(' ')));
+        row.fields.push(v.verdict, rules, v.reason, String(row.line));
+        blockedCsv.line(row.fields);
+      }
     });
   };
 
   const decideRow = createScrubDecider(input.policy, input.now);
+  const ruleText = new Map<readonly string[], string>(); // the decider shares one ruleIds array per rule
   const decoder = new TextDecoder('utf-8');
   let bytes = 0;
   for await (const chunk of input.chunks) {
@@ -123,7 +130,7 @@ export async function runScrub(input: ScrubInput): Promise<ScrubOutput> {
     reader.push(decoder.decode(chunk, { stream: true }));
     if (headerError) throw new ScrubError(headerError);
     if (pending.length >= (input.batchSize ?? SCRUB_BATCH)) await flush();
-    input.onProgress?.({ rows: out.counts.total + pending.length, bytes, totalBytes: input.totalBytes });
+    input.onProgress?.({ rows: counts.total + pending.length, bytes, totalBytes: input.totalBytes });
   }
   reader.push(decoder.decode());
   reader.end();
@@ -133,6 +140,6 @@ export async function runScrub(input: ScrubInput): Promise<ScrubOutput> {
     if (input.isCancelled?.()) throw new ScrubError('Cancelled.');
     await flush();
   }
-  input.onProgress?.({ rows: out.counts.total, bytes, totalBytes: input.totalBytes });
-  return out;
+  input.onProgress?.({ rows: counts.total, bytes, totalBytes: input.totalBytes });
+  return { ...out, counts, allowedCsv: allowedCsv.chunks(), blockedCsv: blockedCsv.chunks(), problemsCsv: problemsCsv.chunks() };
 }

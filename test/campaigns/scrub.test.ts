@@ -13,11 +13,14 @@ async function* chunks(text: string, size = 7) {
   for (let i = 0; i < bytes.length; i += size) yield bytes.slice(i, i + size);
 }
 
-function scrub(text: string, calls: RecordIdentifiers[][] = [], batchSize?: number) {
+/** An output file's text. */
+const text = (chunks: Uint8Array[]) => Buffer.concat(chunks).toString('utf8');
+
+function scrub(csv: string, calls: RecordIdentifiers[][] = [], batchSize?: number) {
   return runScrub({
     batchSize,
-    chunks: chunks(text),
-    totalBytes: text.length,
+    chunks: chunks(csv),
+    totalBytes: csv.length,
     crm: 'demo-crm',
     policy: DEFAULT_POLICY,
     now: NOW,
@@ -33,9 +36,15 @@ describe('runScrub', () => {
     const out = await scrub('\uFEFFcrm_id,E-mail,name\nA,,"Ann, A"\nB,,Bo\nZ,,Zed\n,A@Example.com,by email\nA,oops\n,,\n');
     expect(out.counts).toEqual({ total: 6, allowed: 2, blocked: 1, unknown: 1, malformed: 2 });
     expect(out.columns).toEqual({ customerId: 'crm_id', email: 'E-mail' });
-    expect(out.allowedCsv.join('')).toBe('crm_id,E-mail,name\r\nA,,"Ann, A"\r\n,A@Example.com,by email\r\n');
-    expect(out.blockedCsv[1]).toMatch(/^B,,Bo,blocked,APPROVAL_REQUIRED,.+,3\r\n$/);
-    expect(out.blockedCsv[2]).toMatch(/^Z,,Zed,unknown,UNKNOWN_STATUS,.+,4\r\n$/);
+    expect(text(out.allowedCsv)).toBe('crm_id,E-mail,name\r\nA,,"Ann, A"\r\n,A@Example.com,by email\r\n');
+    const blocked = text(out.blockedCsv).split(/(?<=\r\n)/);
+    expect(blocked).toHaveLength(3);
+    expect(blocked[0]).toBe('crm_id,E-mail,name,cpni_status,cpni_rule_ids,cpni_reason,source_line\r\n');
+    expect(blocked[1]).toMatch(/^B,,Bo,blocked,APPROVAL_REQUIRED,.+,3\r\n$/);
+    expect(blocked[2]).toMatch(/^Z,,Zed,unknown,UNKNOWN_STATUS,.+,4\r\n$/);
+    expect(text(out.problemsCsv)).toBe(
+      'line,problem\r\n6,Line 6 has 2 fields; the header has 3\r\n7,"Line 7 has no customer id, account number, phone or email"\r\n',
+    );
     expect(out.problems.map((p) => p.line)).toEqual([6, 7]);
     expect(out.problems[0]!.problem).toBe('Line 6 has 2 fields; the header has 3');
   });
@@ -48,6 +57,19 @@ describe('runScrub', () => {
     expect(calls.length).toBeGreaterThan(1);
     expect(Math.max(...calls.map((c) => c.length))).toBeLessThan(200);
     expect(SCRUB_BATCH).toBeGreaterThanOrEqual(100_000); // a big list reads each bucket a few times at most
+  });
+
+  it('writes every row of a long list once, in order', async () => {
+    const rows = 10_000;
+    const csv = 'id,n\n' + Array.from({ length: rows }, (_, i) => `${i % 3 === 0 ? 'B' : 'A'},${i}`).join('\n');
+    const out = await scrub(csv, [], 3000);
+    const allowed = text(out.allowedCsv).split('\r\n').slice(1, -1);
+    const blocked = text(out.blockedCsv).split('\r\n').slice(1, -1);
+    expect(allowed).toEqual(Array.from({ length: rows }, (_, i) => i).filter((i) => i % 3 !== 0).map((i) => `A,${i}`));
+    expect(blocked.map((l) => l.split(',').slice(0, 2).join(','))).toEqual(
+      Array.from({ length: rows }, (_, i) => i).filter((i) => i % 3 === 0).map((i) => `B,${i}`),
+    );
+    expect(blocked.every((l, k) => l.endsWith(`,${3 * k + 2}`))).toBe(true); // source_line: header is line 1
   });
 
   it('refuses a file whose header names no identifier column', async () => {
