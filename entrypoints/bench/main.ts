@@ -5,6 +5,7 @@ import { browser } from 'wxt/browser';
 import { openCustomerCache } from '@/entrypoints/background/cache';
 import { GuardStore, Kv } from '@/entrypoints/background/store';
 import type { RecordIdentifiers } from '@/lib/snapshot';
+import { ScrubWorkerReply, type ScrubStart } from '@/entrypoints/campaigns/protocol';
 import { BenchScrubReply, type BenchScrubRequest } from './protocol';
 
 type Sample = { crmId: string; phone: string; email: string };
@@ -67,6 +68,50 @@ const api = {
       const reply = BenchScrubReply.parse(answer);
       if (!reply.ok) throw new Error(reply.error);
       return reply;
+    } finally {
+      worker.terminate();
+    }
+  },
+
+  /**
+   * A whole list scrub as a marketing user runs it: a CSV file of `n` rows (a name, an offer and
+   * one identifier per row: CRM id, phone and email in turn, every 20th unknown, as `scrub`)
+   * given to the campaigns page's own scrub worker, until its three files are ready. The worker's
+   * own duration (reading, matching, deciding, writing) and the wall time from posting the file.
+   */
+  async scrubFile(n: number, customers: number, emailPrefixes: string[], crm: string) {
+    // Joined into pieces: a File of a million one-line parts took seconds to hand to the worker,
+    // which a user's file from disk does not.
+    const pieces: string[] = [];
+    let lines = ['first_name,last_name,crm_id,phone,email,offer\r\n'];
+    for (let r = 0; r < n; r++) {
+      if (lines.length === 4096) {
+        pieces.push(lines.join(''));
+        lines = [];
+      }
+      const k = (r * 7919) % customers;
+      const name = `Pat${k % 997},Lee${k % 1009},`;
+      if (r % 20 === 19) lines.push(`${name}X-${r},,,spring-${r % 7}\r\n`);
+      else if (r % 3 === 0) lines.push(`${name}B-${String(k).padStart(7, '0')},,,spring-${r % 7}\r\n`);
+      else if (r % 3 === 1) lines.push(`${name},+1${2000000000 + 2 * k},,spring-${r % 7}\r\n`);
+      else lines.push(`${name},,${emailPrefixes[k % emailPrefixes.length]}.${k}@example.com,spring-${r % 7}\r\n`);
+    }
+    pieces.push(lines.join(''));
+    const file = new File(pieces, 'list.csv', { type: 'text/csv' });
+    const worker = new Worker(new URL('../campaigns/scrub-worker.ts', import.meta.url), { type: 'module' });
+    try {
+      const t = performance.now();
+      const done = await new Promise<Extract<ScrubWorkerReply, { type: 'done' }>>((resolve, reject) => {
+        worker.onmessage = (e: MessageEvent) => {
+          const reply = ScrubWorkerReply.safeParse(e.data);
+          if (!reply.success) reject(new Error('the scrub worker answered something malformed'));
+          else if (reply.data.type === 'done') resolve(reply.data);
+          else if (reply.data.type === 'error') reject(new Error(reply.data.message));
+        };
+        worker.onerror = (e) => reject(new Error(`the scrub worker failed: ${e.message}`));
+        worker.postMessage({ type: 'start', file, crm, now: new Date().toISOString(), cacheName: 'cpni-cache' } satisfies ScrubStart);
+      });
+      return { ms: performance.now() - t, workerMs: done.durationMs, bytes: file.size, counts: done.counts, outputBytes: done.allowed.size + done.blocked.size };
     } finally {
       worker.terminate();
     }
