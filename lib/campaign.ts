@@ -291,6 +291,10 @@ export const COLUMN_LABELS: Record<ColumnKind, string> = {
 
 export type RowParse = { ok: true; identifiers: RecordIdentifiers } | { ok: false; problem: string };
 
+// One empty list for every row without a phone or an email: a million-row list holds a million
+// rows' identifiers at once. Frozen, so no one can add to it.
+const NONE = Object.freeze([]) as unknown as string[];
+
 /** One data row -> identifiers to look up, or why the row cannot be used. */
 export function rowIdentifiers(fields: readonly string[], columns: ColumnMap, width: number, crm: string): RowParse {
   if (fields.length !== width) {
@@ -316,7 +320,7 @@ export function rowIdentifiers(fields: readonly string[], columns: ColumnMap, wi
   }
   return {
     ok: true,
-    identifiers: { crm, crmId: id || null, accountNumber: account || null, phones: phone ? [phone] : [], emails: email ? [email] : [] },
+    identifiers: { crm, crmId: id || null, accountNumber: account || null, phones: phone ? [phone] : NONE, emails: email ? [email] : NONE },
   };
 }
 

@@ -58,7 +58,9 @@ export async function runScrub(input: ScrubInput): Promise<ScrubOutput> {
   problemsCsv.line(['line', 'problem']);
   let header: string[] | null = null;
   let columns: ColumnMap | null = null;
-  let pending: { line: number; fields: string[]; ids: RecordIdentifiers }[] = [];
+  // Rows read and not yet decided, as three columns: a million rows are held at once, and an
+  // object per row more was a million more for the garbage collector to mark again and again.
+  let pending = { lines: [] as number[], fields: [] as string[][], ids: [] as RecordIdentifiers[] };
   let headerError: string | null = null;
 
   const problem = (line: number, text: string) => {
@@ -85,7 +87,11 @@ export async function runScrub(input: ScrubInput): Promise<ScrubOutput> {
       }
       const r = rowIdentifiers(fields, columns!, header.length, input.crm);
       if (!r.ok) problem(line, `Line ${line} ${r.problem}`);
-      else pending.push({ line, fields, ids: r.identifiers });
+      else {
+        pending.lines.push(line);
+        pending.fields.push(fields);
+        pending.ids.push(r.identifiers);
+      }
     },
     ({ line, problem: p }) => {
       if (!header) {
@@ -97,25 +103,22 @@ export async function runScrub(input: ScrubInput): Promise<ScrubOutput> {
   );
 
   const flush = async () => {
-    if (!pending.length) return;
+    if (!pending.ids.length) return;
     const batch = pending;
-    pending = [];
-    const verdicts = await input.decideMany(
-      batch.map((b) => b.ids),
-      decideRow,
-    );
-    batch.forEach((row, i) => {
+    pending = { lines: [], fields: [], ids: [] };
+    const verdicts = await input.decideMany(batch.ids, decideRow);
+    batch.fields.forEach((fields, i) => {
       const v = verdicts[i]!;
       counts.total++;
       counts[v.verdict]++;
       if (v.verdict === 'allowed') {
-        allowedCsv.line(row.fields);
+        allowedCsv.line(fields);
       } else {
         // The row's fields are not used again: the extra columns go on the same array.
         let rules = ruleText.get(v.ruleIds);
         if (rules === undefined) ruleText.set(v.ruleIds, (rules = v.ruleIds.join(' ')));
-        row.fields.push(v.verdict, rules, v.reason, String(row.line));
-        blockedCsv.line(row.fields);
+        fields.push(v.verdict, rules, v.reason, String(batch.lines[i]));
+        blockedCsv.line(fields);
       }
     });
   };
@@ -129,14 +132,14 @@ export async function runScrub(input: ScrubInput): Promise<ScrubOutput> {
     bytes += chunk.byteLength;
     reader.push(decoder.decode(chunk, { stream: true }));
     if (headerError) throw new ScrubError(headerError);
-    if (pending.length >= (input.batchSize ?? SCRUB_BATCH)) await flush();
-    input.onProgress?.({ rows: counts.total + pending.length, bytes, totalBytes: input.totalBytes });
+    if (pending.ids.length >= (input.batchSize ?? SCRUB_BATCH)) await flush();
+    input.onProgress?.({ rows: counts.total + pending.ids.length, bytes, totalBytes: input.totalBytes });
   }
   reader.push(decoder.decode());
   reader.end();
   if (headerError) throw new ScrubError(headerError);
   if (!header) throw new ScrubError('The file is empty: it needs a header row and at least one row.');
-  while (pending.length) {
+  while (pending.ids.length) {
     if (input.isCancelled?.()) throw new ScrubError('Cancelled.');
     await flush();
   }
