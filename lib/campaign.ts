@@ -579,7 +579,12 @@ export function parseCsv(text: string, chunkSize = Infinity): { records: CsvReco
 
 /** One CSV line (CRLF-terminated, RFC 4180); fields with , " CR LF or edge spaces are quoted. */
 export function csvLine(fields: readonly (string | number)[]): string {
-  return fields.map(csvField).join(',') + '\r\n';
+  return csvFields(fields) + '\r\n';
+}
+
+/** The fields of one CSV line, without its line end. */
+export function csvFields(fields: readonly (string | number)[]): string {
+  return fields.map(csvField).join(',');
 }
 
 // csvField looks at char codes rather than running regexes: it runs for every field of every
@@ -629,7 +634,12 @@ export class CsvBytes {
 
   /** Adds one line, as csvLine(fields). */
   line(fields: readonly (string | number)[]): void {
-    this.lines.push(csvLine(fields));
+    this.written(csvLine(fields));
+  }
+
+  /** Adds one line already written as CSV, its line end included. */
+  written(line: string): void {
+    this.lines.push(line);
     if (this.lines.length === 4096) this.encode();
   }
 

@@ -7,6 +7,8 @@ import {
   COLUMN_LABELS,
   CsvBytes,
   CsvReader,
+  csvField,
+  csvFields,
   detectColumns,
   createScrubDecider,
   rowIdentifiers,
@@ -58,9 +60,10 @@ export async function runScrub(input: ScrubInput): Promise<ScrubOutput> {
   problemsCsv.line(['line', 'problem']);
   let header: string[] | null = null;
   let columns: ColumnMap | null = null;
-  // Rows read and not yet decided, as three columns: a million rows are held at once, and an
-  // object per row more was a million more for the garbage collector to mark again and again.
-  let pending = { lines: [] as number[], fields: [] as string[][], ids: [] as RecordIdentifiers[] };
+  // Rows read and not yet decided, as three columns, each row's fields already written as CSV:
+  // a million rows are held at once, and an object per row (or an array of its fields) was a
+  // million more for the garbage collector to mark again and again.
+  let pending = { lines: [] as number[], csv: [] as string[], ids: [] as RecordIdentifiers[] };
   let headerError: string | null = null;
 
   const problem = (line: number, text: string) => {
@@ -89,7 +92,7 @@ export async function runScrub(input: ScrubInput): Promise<ScrubOutput> {
       if (!r.ok) problem(line, `Line ${line} ${r.problem}`);
       else {
         pending.lines.push(line);
-        pending.fields.push(fields);
+        pending.csv.push(csvFields(fields));
         pending.ids.push(r.identifiers);
       }
     },
@@ -105,26 +108,24 @@ export async function runScrub(input: ScrubInput): Promise<ScrubOutput> {
   const flush = async () => {
     if (!pending.ids.length) return;
     const batch = pending;
-    pending = { lines: [], fields: [], ids: [] };
+    pending = { lines: [], csv: [], ids: [] };
     const verdicts = await input.decideMany(batch.ids, decideRow);
-    batch.fields.forEach((fields, i) => {
+    batch.csv.forEach((fields, i) => {
       const v = verdicts[i]!;
       counts.total++;
       counts[v.verdict]++;
       if (v.verdict === 'allowed') {
-        allowedCsv.line(fields);
+        allowedCsv.written(fields + '\r\n');
       } else {
-        // The row's fields are not used again: the extra columns go on the same array.
         let rules = ruleText.get(v.ruleIds);
-        if (rules === undefined) ruleText.set(v.ruleIds, (rules = v.ruleIds.join(' ')));
-        fields.push(v.verdict, rules, v.reason, String(batch.lines[i]));
-        blockedCsv.line(fields);
+        if (rules === undefined) ruleText.set(v.ruleIds, (rules = csvField(v.ruleIds.join(' '))));
+        blockedCsv.written(`${fields},${v.verdict},${rules},${csvField(v.reason)},${batch.lines[i]}\r\n`);
       }
     });
   };
 
   const decideRow = createScrubDecider(input.policy, input.now);
-  const ruleText = new Map<readonly string[], string>(); // the decider shares one ruleIds array per rule
+  const ruleText = new Map<readonly string[], string>(); // as CSV; the decider shares one ruleIds array per rule
   const decoder = new TextDecoder('utf-8');
   let bytes = 0;
   for await (const chunk of input.chunks) {

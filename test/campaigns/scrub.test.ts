@@ -1,6 +1,7 @@
 // The scrub the worker runs: header detection, batches through decideMany, outputs and counts.
 import { describe, expect, it } from 'vitest';
 import { runScrub, ScrubError, SCRUB_BATCH } from '@/entrypoints/campaigns/scrub';
+import { createScrubDecider, parseCsv } from '@/lib/campaign';
 import { DEFAULT_POLICY } from '@/lib/schemas';
 import type { RecordIdentifiers } from '@/lib/snapshot';
 import { NOW, makeConsent } from '../lib/factories';
@@ -57,6 +58,18 @@ describe('runScrub', () => {
     expect(calls.length).toBeGreaterThan(1);
     expect(Math.max(...calls.map((c) => c.length))).toBeLessThan(200);
     expect(SCRUB_BATCH).toBeGreaterThanOrEqual(100_000); // a big list reads each bucket a few times at most
+  });
+
+  it('writes blocked rows as CSV that reads back as the row, the verdict, rules, reason and line', async () => {
+    const out = await scrub('crm_id,name,note\nB,"Bo, ""the"" man",=1+1\nZ,Zed, x \n');
+    const { records } = parseCsv(text(out.blockedCsv));
+    const reason = createScrubDecider(DEFAULT_POLICY, NOW)(denied);
+    expect(records.map((r) => r.fields)).toEqual([
+      ['crm_id', 'name', 'note', 'cpni_status', 'cpni_rule_ids', 'cpni_reason', 'source_line'],
+      ['B', 'Bo, "the" man', "'=1+1", 'blocked', reason.ruleIds.join(' '), reason.reason, '2'],
+      ['Z', 'Zed', ' x ', 'unknown', 'UNKNOWN_STATUS', createScrubDecider(DEFAULT_POLICY, NOW)(null).reason, '3'],
+    ]);
+    expect(reason.reason).toMatch(/,/); // quoted on the way out
   });
 
   it('writes every row of a long list once, in order', async () => {
