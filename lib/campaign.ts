@@ -292,8 +292,15 @@ export const COLUMN_LABELS: Record<ColumnKind, string> = {
 export type RowParse = { ok: true; identifiers: RecordIdentifiers } | { ok: false; problem: string };
 
 // One empty list for every row without a phone or an email: a million-row list holds a million
-// rows' identifiers at once. Frozen, so no one can add to it.
+// rows' identifiers at once. Frozen, so no one can add to it (the type cannot say so).
 const NONE = Object.freeze([]) as unknown as string[];
+
+/**
+ * `s` as a string of its own. CsvReader's fields are slices of the text chunk they came from, and
+ * V8 keeps a slice of 13 characters or more as a view of the whole chunk: an identifier held
+ * until its batch is decided would hold its 64 KB chunk with it, the whole file for a big list.
+ */
+const owned = (s: string) => (s.length < 13 ? s : (' ' + s).slice(1));
 
 /** One data row -> identifiers to look up, or why the row cannot be used. */
 export function rowIdentifiers(fields: readonly string[], columns: ColumnMap, width: number, crm: string): RowParse {
@@ -320,7 +327,13 @@ export function rowIdentifiers(fields: readonly string[], columns: ColumnMap, wi
   }
   return {
     ok: true,
-    identifiers: { crm, crmId: id || null, accountNumber: account || null, phones: phone ? [phone] : NONE, emails: email ? [email] : NONE },
+    identifiers: {
+      crm,
+      crmId: id ? owned(id) : null,
+      accountNumber: account ? owned(account) : null,
+      phones: phone ? [owned(phone)] : NONE,
+      emails: email ? [owned(email)] : NONE,
+    },
   };
 }
 
@@ -624,13 +637,11 @@ const utf8 = new TextEncoder();
  */
 export class CsvBytes {
   private readonly full: Uint8Array<ArrayBuffer>[] = [];
-  private buf: Uint8Array<ArrayBuffer>;
+  private buf = new Uint8Array(0); // the first chunk is made by the first write
   private at = 0;
   private lines: string[] = [];
 
-  constructor(private readonly chunkSize = 1 << 20) {
-    this.buf = new Uint8Array(chunkSize);
-  }
+  constructor(private readonly chunkSize = 1 << 20) {}
 
   /** Adds one line, as csvLine(fields). */
   line(fields: readonly (string | number)[]): void {

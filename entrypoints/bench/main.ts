@@ -6,7 +6,7 @@ import { openCustomerCache } from '@/entrypoints/background/cache';
 import { GuardStore, Kv } from '@/entrypoints/background/store';
 import type { RecordIdentifiers } from '@/lib/snapshot';
 import { ScrubWorkerReply, type ScrubStart } from '@/entrypoints/campaigns/protocol';
-import { BenchScrubReply, type BenchScrubRequest } from './protocol';
+import { BenchScrubReply, benchListRow, type BenchScrubRequest } from './protocol';
 
 type Sample = { crmId: string; phone: string; email: string };
 
@@ -89,12 +89,8 @@ const api = {
         pieces.push(lines.join(''));
         lines = [];
       }
-      const k = (r * 7919) % customers;
-      const name = `Pat${k % 997},Lee${k % 1009},`;
-      if (r % 20 === 19) lines.push(`${name}X-${r},,,spring-${r % 7}\r\n`);
-      else if (r % 3 === 0) lines.push(`${name}B-${String(k).padStart(7, '0')},,,spring-${r % 7}\r\n`);
-      else if (r % 3 === 1) lines.push(`${name},+1${2000000000 + 2 * k},,spring-${r % 7}\r\n`);
-      else lines.push(`${name},,${emailPrefixes[k % emailPrefixes.length]}.${k}@example.com,spring-${r % 7}\r\n`);
+      const { crmId = '', phone = '', email = '' } = benchListRow(r, customers, emailPrefixes);
+      lines.push(`Pat${r % 997},Lee${r % 1009},${crmId},${phone},${email},spring-${r % 7}\r\n`);
     }
     pieces.push(lines.join(''));
     const file = new File(pieces, 'list.csv', { type: 'text/csv' });

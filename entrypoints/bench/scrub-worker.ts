@@ -7,7 +7,7 @@ import { createScrubDecider } from '@/lib/campaign';
 import { errorMessage } from '@/lib/errors';
 import { DEFAULT_POLICY } from '@/lib/schemas';
 import type { RecordIdentifiers } from '@/lib/snapshot';
-import { BenchScrubRequest, type BenchScrubReply } from './protocol';
+import { BenchScrubRequest, benchListRow, type BenchScrubReply } from './protocol';
 
 const post = (m: BenchScrubReply) => (self as unknown as Worker).postMessage(m);
 
@@ -29,12 +29,8 @@ self.addEventListener('message', (event: MessageEvent) => {
 async function scrub({ n, customers, emailPrefixes, crm, chunk }: BenchScrubRequest): Promise<BenchScrubReply> {
   const rows: RecordIdentifiers[] = [];
   for (let r = 0; r < n; r++) {
-    const k = (r * 7919) % customers;
-    const none = { crm, crmId: null, accountNumber: null, phones: [] as string[], emails: [] as string[] };
-    if (r % 20 === 19) rows.push({ ...none, crmId: `X-${r}` });
-    else if (r % 3 === 0) rows.push({ ...none, crmId: `B-${String(k).padStart(7, '0')}` });
-    else if (r % 3 === 1) rows.push({ ...none, phones: [`+1${2000000000 + 2 * k}`] });
-    else rows.push({ ...none, emails: [`${emailPrefixes[k % emailPrefixes.length]}.${k}@example.com`] });
+    const { crmId, phone, email } = benchListRow(r, customers, emailPrefixes);
+    rows.push({ crm, crmId: crmId ?? null, accountNumber: null, phones: phone ? [phone] : [], emails: email ? [email] : [] });
   }
   const cache = openCustomerCache();
   let helper: ScanHelperWorker | null = null;

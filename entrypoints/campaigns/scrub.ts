@@ -110,22 +110,23 @@ export async function runScrub(input: ScrubInput): Promise<ScrubOutput> {
     const batch = pending;
     pending = { lines: [], csv: [], ids: [] };
     const verdicts = await input.decideMany(batch.ids, decideRow);
-    batch.csv.forEach((fields, i) => {
+    batch.csv.forEach((rowCsv, i) => {
       const v = verdicts[i]!;
       counts.total++;
       counts[v.verdict]++;
       if (v.verdict === 'allowed') {
-        allowedCsv.written(fields + '\r\n');
+        allowedCsv.written(rowCsv + '\r\n');
       } else {
         let rules = ruleText.get(v.ruleIds);
         if (rules === undefined) ruleText.set(v.ruleIds, (rules = csvField(v.ruleIds.join(' '))));
-        blockedCsv.written(`${fields},${v.verdict},${rules},${csvField(v.reason)},${batch.lines[i]}\r\n`);
+        // As csvLine([...fields, verdict, rules, reason, line]): a verdict and a line number never need quoting.
+        blockedCsv.written(`${rowCsv},${v.verdict},${rules},${csvField(v.reason)},${batch.lines[i]}\r\n`);
       }
     });
   };
 
   const decideRow = createScrubDecider(input.policy, input.now);
-  const ruleText = new Map<readonly string[], string>(); // as CSV; the decider shares one ruleIds array per rule
+  const ruleText = new WeakMap<readonly string[], string>(); // as CSV; the decider shares one ruleIds array per rule
   const decoder = new TextDecoder('utf-8');
   let bytes = 0;
   for await (const chunk of input.chunks) {

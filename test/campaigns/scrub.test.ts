@@ -17,10 +17,10 @@ async function* chunks(text: string, size = 7) {
 /** An output file's text. */
 const text = (chunks: Uint8Array[]) => Buffer.concat(chunks).toString('utf8');
 
-function scrub(csv: string, calls: RecordIdentifiers[][] = [], batchSize?: number) {
+function scrub(csv: string, calls: RecordIdentifiers[][] = [], batchSize?: number, chunkBytes?: number) {
   return runScrub({
     batchSize,
-    chunks: chunks(csv),
+    chunks: chunks(csv, chunkBytes),
     totalBytes: csv.length,
     crm: 'demo-crm',
     policy: DEFAULT_POLICY,
@@ -70,6 +70,37 @@ describe('runScrub', () => {
       ['Z', 'Zed', ' x ', 'unknown', 'UNKNOWN_STATUS', createScrubDecider(DEFAULT_POLICY, NOW)(null).reason, '3'],
     ]);
     expect(reason.reason).toMatch(/,/); // quoted on the way out
+  });
+
+  it('gives the same rows, line numbers and files however the file arrives in chunks', async () => {
+    // line breaks inside quotes, multi-byte characters and CRLFs cut anywhere by the chunks
+    const csv = 'crm_id,note\r\nB,"a\r\nb"\r\nZ,"é\r\n😀"\r\nA,oops,x\r\nA,end\r\n';
+    const whole = await scrub(csv, [], undefined, csv.length * 4);
+    expect(whole.problems).toEqual([{ line: 6, problem: 'Line 6 has 3 fields; the header has 2' }]);
+    const blocked = parseCsv(text(whole.blockedCsv)).records.slice(1).map((r) => [r.fields[1], r.fields.at(-1)]);
+    expect(blocked).toEqual([['a\r\nb', '2'], ['é\r\n😀', '4']]); // source_line: where each row starts
+    expect(text(whole.allowedCsv)).toBe('crm_id,note\r\nA,end\r\n');
+    for (let size = 1; size <= 12; size++) {
+      const out = await scrub(csv, [], 2, size);
+      expect([out.counts, out.problems, text(out.allowedCsv), text(out.blockedCsv), text(out.problemsCsv)]).toEqual([
+        whole.counts,
+        whole.problems,
+        text(whole.allowedCsv),
+        text(whole.blockedCsv),
+        text(whole.problemsCsv),
+      ]);
+    }
+  });
+
+  it('writes each blocked row with its own rule and reason when rules alternate', async () => {
+    const out = await scrub('crm_id\nB\nZ\nB\nZ\n');
+    const rows = parseCsv(text(out.blockedCsv)).records.slice(1).map((r) => r.fields.slice(1, 3));
+    expect(rows).toEqual([
+      ['blocked', 'APPROVAL_REQUIRED'],
+      ['unknown', 'UNKNOWN_STATUS'],
+      ['blocked', 'APPROVAL_REQUIRED'],
+      ['unknown', 'UNKNOWN_STATUS'],
+    ]);
   });
 
   it('writes every row of a long list once, in order', async () => {

@@ -8,7 +8,7 @@ import { CsvBytes, CsvReader, csvField, csvLine, type CsvProblem, type CsvRecord
 // Reference: the implementations before the rewrite, unchanged
 // ---------------------------------------------------------------------------------------------
 
-class referenceCsvReader {
+class ReferenceCsvReader {
   private field = '';
   private fields: string[] = [];
   private inQuotes = false;
@@ -55,8 +55,8 @@ class referenceCsvReader {
           }
         } else {
           if (ch === '\n' || (ch === '\r' && chunk[i + 1] !== '\n')) this.line++;
-          if (this.field.length < referenceCsvReader.MAX_FIELD) this.field += ch;
-          else this.bad ??= `a field is longer than ${referenceCsvReader.MAX_FIELD} characters`;
+          if (this.field.length < ReferenceCsvReader.MAX_FIELD) this.field += ch;
+          else this.bad ??= `a field is longer than ${ReferenceCsvReader.MAX_FIELD} characters`;
         }
         continue;
       }
@@ -87,8 +87,8 @@ class referenceCsvReader {
       } else {
         this.any = true;
         if (this.afterQuote) this.bad ??= 'has text after a closing quote';
-        if (this.field.length < referenceCsvReader.MAX_FIELD) this.field += ch;
-        else this.bad ??= `a field is longer than ${referenceCsvReader.MAX_FIELD} characters`;
+        if (this.field.length < ReferenceCsvReader.MAX_FIELD) this.field += ch;
+        else this.bad ??= `a field is longer than ${ReferenceCsvReader.MAX_FIELD} characters`;
       }
     }
   }
@@ -169,7 +169,7 @@ function randomChunks(rand: () => number, text: string): string[] {
   const chunks: string[] = [];
   const most = 1 + Math.floor(rand() * (text.length + 1));
   let start = 0;
-  if (rand() < 0.1) chunks.push(''); // an empty first chunk (it does count as the start for the BOM)
+  if (rand() < 0.1) chunks.push(''); // an empty first chunk: a BOM after it is still the file's BOM
   while (start < text.length) {
     let end = Math.min(text.length, start + 1 + Math.floor(rand() * most));
     for (let k = start + 1; k < end; k++) {
@@ -189,7 +189,7 @@ function randomChunks(rand: () => number, text: string): string[] {
 type Event = ['record', CsvRecord] | ['problem', CsvProblem];
 
 function read(
-  Reader: typeof CsvReader | typeof referenceCsvReader,
+  Reader: typeof CsvReader | typeof ReferenceCsvReader,
   chunks: string[],
   thenMore: string[] = [],
 ): Event[] {
@@ -214,7 +214,7 @@ function read(
 function expectSameReading(chunks: string[], thenMore: string[] = []): void {
   const got = read(CsvReader, chunks, thenMore);
   const whole = (cs: string[]) => (cs.length ? [cs.join('')] : []);
-  const want = read(referenceCsvReader, whole(chunks), whole(thenMore));
+  const want = read(ReferenceCsvReader, whole(chunks), whole(thenMore));
   if (JSON.stringify(got) !== JSON.stringify(want)) {
     // toEqual's diff, with the input that broke it
     expect({ chunks, thenMore, events: got }).toEqual({ chunks, thenMore, events: want });
@@ -338,6 +338,16 @@ describe('csvField and csvLine against the reference', () => {
       if (!got.equals(Buffer.from(text, 'utf8'))) expect(got.toString('utf8')).toBe(text);
       expect(w.chunks().every((c) => c.length > 0)).toBe(true);
     }
+  });
+
+  it('CsvBytes can be read out, written on and read out again', () => {
+    const w = new CsvBytes(8);
+    w.line(['a', 'b,c']);
+    const first = Buffer.concat(w.chunks());
+    w.line(['é', 1]);
+    expect(Buffer.concat(w.chunks()).toString('utf8')).toBe('a,"b,c"\r\né,1\r\n');
+    expect(first.toString('utf8')).toBe('a,"b,c"\r\n');
+    expect(new CsvBytes().chunks()).toEqual([]);
   });
 
   it('random fields and lines', () => {
