@@ -522,8 +522,8 @@ async function main() {
   await backend.start();
   try {
     // The browser first: the backend's own figures keep both cores busy for two minutes (the
-    // whole feed pulled and parsed), and a first sync measured right after them took 64-65 s
-    // where the same sync on a quiet backend took 50-56 s.
+    // whole feed pulled and parsed), and a first sync measured right after them took 64.8 s
+    // where the same code measured before them took 61.6-61.7 s.
     if (!values['skip-browser'] || values['first-sync-only']) await browserFigures(backend, dbPath);
     if (values['first-sync-only']) return;
     await backendPull(backend.url);

@@ -1,4 +1,5 @@
-// Messages between bench.html and its scrub worker (scrub-worker.ts), parsed on both sides.
+// Messages between bench.html and its scrub worker (scrub-worker.ts), parsed on both sides, and
+// the list both of the bench's scrubs use.
 import { z } from 'zod';
 
 /**
