@@ -491,6 +491,18 @@ describe('hand-built bucket pages', () => {
       revoked[0]!.consents[0]!.state = 'revoked'; // the standing marketing approval the summary carries
       expectRefused(assemble(customersHeader(), [customersText(ENTRIES), summariesText(revoked)]), 'customers', 'summaries do not say what its customers say');
     });
+
+    it('refuses summaries that differ in any one byte, or are not UTF-8 (they are compared as bytes)', () => {
+      const right = new TextEncoder().encode(summariesText(ENTRIES));
+      expect(readOk(assemble(customersHeader(), [customersText(ENTRIES), sent(right)]), 'customers').customers).toBe(2);
+      for (let i = 0; i < right.length; i++) {
+        for (const wrong of [right[i]! ^ 0x01, 0xff]) {
+          const bytes = right.slice();
+          bytes[i] = wrong;
+          expectRefused(assemble(customersHeader(), [customersText(ENTRIES), sent(bytes)]), 'customers', "bucket 0's summaries do not say what its customers say");
+        }
+      }
+    });
   });
 
   describe('identifier keys', () => {
