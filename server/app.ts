@@ -7,7 +7,7 @@ import type { JSONParsed } from 'hono/utils/types';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { promisify } from 'node:util';
-import { deflateRaw, deflateRawSync } from 'node:zlib';
+import { deflateRaw } from 'node:zlib';
 import {
   ApiError,
   AuditPushRequest,
@@ -36,7 +36,7 @@ import { registerCampaignRoutes } from './routes/campaigns';
 import { registerCallRoutes } from './routes/calls';
 import { registerAdapterRoutes } from './routes/adapters';
 import { encodeBucketPage } from '../lib/bucket-page';
-import type { SnapshotBuilds } from './snapshot-build';
+import { deflateBucketText, type SnapshotBuilds } from './snapshot-build';
 import { InvalidCursorError, SnapshotRangeError, type ImportIssue, type NumberedImportRow, type ServerImportRow, type Store } from './store';
 
 export const SERVER_VERSION = '0.1.0';
@@ -162,7 +162,7 @@ async function snapshotAnswer<T>(c: Context, encoding: SnapshotQuery['encoding']
   if (encoding === 'deflate') return typedBody<T>(c, await deflateRawAsync(json, { level: 1 }), DEFLATED_JSON);
   if (encoding === 'buckets') {
     const page = JSON.parse(Buffer.from(json.buffer, json.byteOffset, json.byteLength).toString('utf8')) as SnapshotCustomersPage | SnapshotIdentifiersPage;
-    return typedBody<T>(c, encodeBucketPage(page, (text) => deflateRawSync(text, { level: 1 })), BUCKET_PAGE);
+    return typedBody<T>(c, encodeBucketPage(page, deflateBucketText(1)), BUCKET_PAGE);
   }
   return jsonText<T>(c, json as Uint8Array<ArrayBuffer>);
 }
