@@ -9,6 +9,7 @@ import type {
   PolicySettings,
   Reason,
   Remedy,
+  RuleId,
   ServiceCategory,
 } from './schemas';
 import type { ActionContext, ActionContextInput, KnownSnapshot, Snapshot, UnknownWhy } from './snapshot';
@@ -245,11 +246,12 @@ function decideOtherMarketing(
 export function otherMarketingReason(e: EffectiveConsent, prefix: string | null): Reason {
   const status = approvalStatusLabel(e);
   const text = (t: string) => (prefix ? `${prefix}. ${t}` : t);
-  if (e.grants && e.oneTime) {
-    return reasonFor('ONE_TIME_CONSENT', text(`${status}: it covers this call only and ends when the call ends`));
-  }
-  return reasonFor('APPROVAL_REQUIRED', text(status));
+  const ruleId = otherMarketingRule(e);
+  return reasonFor(ruleId, text(ruleId === 'ONE_TIME_CONSENT' ? `${status}: it covers this call only and ends when the call ends` : status));
 }
+
+/** The rule otherMarketingReason cites for `e`, without writing the reason. */
+export const otherMarketingRule = (e: EffectiveConsent): RuleId => (e.grants && e.oneTime ? 'ONE_TIME_CONSENT' : 'APPROVAL_REQUIRED');
 
 function decideCampaign(context: ActionContext): Decision {
   const c = context.campaign;

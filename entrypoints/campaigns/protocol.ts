@@ -121,8 +121,10 @@ export function unpackScanPart(p: PackedScanPart): ScanPart<RowVerdict> {
   for (let j = 0; j < n; j++) {
     const verdict = VERDICTS[p.verdicts[j]!];
     const ruleIds = p.rules[p.ruleSets[j]!];
-    if (!verdict || !ruleIds) throw new Error('the scan helper sent a verdict it cannot have made');
-    decided[j] = { verdict, ruleIds, reason: reasons[j]! };
+    const reason = reasons[j]!;
+    // Only an allowed row has no reason (RowVerdict).
+    if (!verdict || !ruleIds || (verdict === 'allowed') !== (reason === '')) throw new Error('the scan helper sent a verdict it cannot have made');
+    decided[j] = verdict === 'allowed' ? { verdict, ruleIds, reason: '' } : { verdict, ruleIds, reason };
   }
   return { generation: p.generation, claims: { keys: p.keys, ids, decided, several: p.several }, overlaid: p.overlaid };
 }

@@ -8,7 +8,7 @@ import type { RowVerdict } from '@/lib/campaign';
 
 const optIn: RowVerdict['ruleIds'] = ['APPROVAL_REQUIRED'];
 const noApproval: RowVerdict['ruleIds'] = ['APPROVAL_REQUIRED', 'UNKNOWN_STATUS'];
-const allowed: RowVerdict = { verdict: 'allowed', ruleIds: optIn, reason: 'Opt-in approval (written, 2024-03-01 by rep7 — "form k1")' };
+const allowed: RowVerdict = { verdict: 'allowed', ruleIds: optIn, reason: '' };
 const blocked: RowVerdict = { verdict: 'blocked', ruleIds: noApproval, reason: 'No approval on record' };
 
 const part: ScanPart<RowVerdict> = {
@@ -33,6 +33,9 @@ describe('the scan helper answer', () => {
     expect(() => unpackScanPart({ ...packed, verdicts: Uint8Array.from([0, 1, 9]) })).toThrow(/verdict it cannot have made/);
     expect(() => unpackScanPart({ ...packed, ids: JSON.stringify(['c1']) })).toThrow(/ids that do not match its keys/);
     expect(() => unpackScanPart({ ...packed, reasons: '{"not":"a list"}' })).toThrow(/reasons that do not match/);
+    // Only an allowed row has no reason.
+    expect(() => unpackScanPart({ ...packed, reasons: JSON.stringify(['Opt-in approval', 'No approval on record', 'No approval on record']) })).toThrow(/verdict it cannot have made/);
+    expect(() => unpackScanPart({ ...packed, reasons: JSON.stringify(['', '', 'No approval on record']) })).toThrow(/verdict it cannot have made/);
     expect(ScanReply.safeParse({ type: 'done', id: 1, part: { ...packed, verdicts: [0, 1, 1] } }).success).toBe(false);
     expect(ScanReply.safeParse({ type: 'done', id: 1, part: { ...packed, ruleSets: new Uint16Array(1) } }).success).toBe(false);
     expect(ScanReply.safeParse({ type: 'done', id: 1, part: { ...packed, rules: [['NOT_A_RULE']] } }).success).toBe(false);
