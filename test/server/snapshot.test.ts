@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import {
   LookupResponse,
+  SNAPSHOT_MAX_ROWS,
   SnapshotCustomersPage,
   SnapshotIdentifiersPage,
   type Change,
@@ -222,7 +223,7 @@ describe('first-sync snapshot: customers', () => {
 
   it('refuses a malformed query and a range past the layout; the end of the layout is an empty, done page', async () => {
     const t = await population();
-    for (const q of ['', 'phase=nope', 'phase=customers&bits=17', 'phase=customers&from=-1', 'phase=customers&maxRows=0', 'phase=customers&maxRows=20001', 'phase=identifiers&bits=x']) {
+    for (const q of ['', 'phase=nope', 'phase=customers&bits=17', 'phase=customers&from=-1', 'phase=customers&maxRows=0', `phase=customers&maxRows=${SNAPSHOT_MAX_ROWS + 1}`, 'phase=identifiers&bits=x']) {
       const r = await t.call('rep', 'GET', `/api/sync/snapshot?${q}`);
       expect(r.status, q).toBe(400);
       expect(r.json).toMatchObject({ error: 'invalid_query' });
