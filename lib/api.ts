@@ -105,6 +105,8 @@ export type PullResponse = z.infer<typeof PullResponse>;
 // and, when the snapshot is complete, pulls changes after it. Pages read later can only be newer,
 // and versions decide (an older change never replaces a newer one), so nothing is missed.
 export const SNAPSHOT_MAX_ROWS = 60_000;
+/** The most rows a backend from before 60,000-row pages serves (its query schema refuses more): the extension then asks for pages this big. */
+export const OLDER_BACKEND_MAX_ROWS = 20_000;
 /**
  * Rows per page the extension asks for: ~8,000 customers with consents is ~12 MB of JSON; identifier
  * keys are ~40 bytes, so their pages take the most the backend serves. Prebuilt snapshots are cut

@@ -14,6 +14,7 @@ import {
   PullResponse,
   SignInResponse,
   type SyncEntity,
+  OLDER_BACKEND_MAX_ROWS,
   SNAPSHOT_PAGE_ROWS,
   type AuditQuery,
 } from '@/lib/api';
@@ -82,14 +83,14 @@ export function describeZodError(error: z.ZodError, max = 3): string {
   return parts.join('; ') + more;
 }
 
-/** Past any real page (~6 MB of JSON) and within what a worker can hold: a bigger one is refused. */
+/** Past any real page (~12 MB of JSON) and within what a worker can hold: a bigger one is refused. */
 export const MAX_INFLATED_PAGE_BYTES = 256 * 1024 * 1024;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
-// Every answer that fits is inflated into one 16 MB buffer in one call: inflating in steps, or into
+// Every answer that fits is inflated into one 32 MB buffer in one call: inflating in steps, or into
 // a buffer fflate grows itself, copied each page several times and made inflating the first
-// sync's pages cost more than reading them. Pages are ~6 MB of JSON. Made on the first deflated
+// sync's pages cost more than reading them. Pages are ~12 MB of JSON. Made on the first deflated
 // answer, not when the worker starts: most starts never see one (an on-demand cache, a synced one).
-const INFLATE_BUFFER_BYTES = 16 * 1024 * 1024;
+const INFLATE_BUFFER_BYTES = 32 * 1024 * 1024;
 let inflated: Uint8Array | null = null;
 const STEP = 64 * 1024; // input bytes per step for a bigger answer, so its size is checked as it grows
 
@@ -159,6 +160,8 @@ export function createBackendClient(opts: BackendOptions): BackendClient {
   const timings: BackendTimings = { network: 0, parse: 0, validate: 0 };
   // Set when the backend refused bucket pages (one from before them): JSON pages from then on.
   let bucketPagesRefused = false;
+  // A backend from before pages of more than OLDER_BACKEND_MAX_ROWS rows refused a bigger page: smaller ones from then on.
+  let smallerPages = false;
 
   /**
    * `readBinary`: how an answer of a binary media type of this route is checked (the snapshot's
@@ -272,7 +275,8 @@ export function createBackendClient(opts: BackendOptions): BackendClient {
       // JSON pages, checked by hand when already in the schema's shape, else by zod
       // (lib/snapshot-check.ts), and the worker deflates what it stores itself.
       const ask = (encoding: 'buckets' | 'deflate') => {
-        const q = new URLSearchParams({ phase, from: String(from), maxRows: String(SNAPSHOT_PAGE_ROWS[phase]), encoding });
+        const rows = smallerPages ? Math.min(SNAPSHOT_PAGE_ROWS[phase], OLDER_BACKEND_MAX_ROWS) : SNAPSHOT_PAGE_ROWS[phase];
+        const q = new URLSearchParams({ phase, from: String(from), maxRows: String(rows), encoding });
         if (bits !== null) q.set('bits', String(bits));
         if (build) q.set('build', build);
         const schema: PageParser<SnapshotPage> = phase === 'customers' ? CheckedSnapshotCustomersPage : CheckedSnapshotIdentifiersPage;
@@ -284,15 +288,26 @@ export function createBackendClient(opts: BackendOptions): BackendClient {
           { type: BUCKET_PAGE, read: (body) => readBucketPageInSlices(body, phase, pause, { onHeader: onRange }) },
         );
       };
-      if (bucketPagesRefused) return ask('deflate');
-      const res = await ask('buckets');
-      const refused = !res.ok && res.kind === 'http' && res.status === 400 && res.code === 'invalid_query';
-      if (!refused) return res;
-      const again = await ask('deflate');
-      // Only a backend that takes the same request as JSON has no bucket pages; else the 400 stands.
-      if (!again.ok && again.kind === 'http' && again.status === 400) return res;
-      bucketPagesRefused = true;
-      return again;
+      const refusedQuery = (r: BackendResult<SnapshotPage>) => !r.ok && r.kind === 'http' && r.status === 400 && r.code === 'invalid_query';
+      const inEitherEncoding = async () => {
+        if (bucketPagesRefused) return ask('deflate');
+        const res = await ask('buckets');
+        if (!refusedQuery(res)) return res;
+        const again = await ask('deflate');
+        // Only a backend that takes the same request as JSON has no bucket pages; else the 400 stands.
+        if (!again.ok && again.kind === 'http' && again.status === 400) return res;
+        bucketPagesRefused = true;
+        return again;
+      };
+      const res = await inEitherEncoding();
+      if (smallerPages || SNAPSHOT_PAGE_ROWS[phase] <= OLDER_BACKEND_MAX_ROWS || !refusedQuery(res)) return res;
+      // Maybe a backend from before pages this big (its query schema refuses them): asked again
+      // for a smaller page, and so from then on; a 400 for that too is the backend's answer.
+      smallerPages = true;
+      const again = await inEitherEncoding();
+      if (!refusedQuery(again)) return again;
+      smallerPages = false;
+      return res;
     },
     pushAudit(ep, events) {
       return request(

@@ -1,7 +1,7 @@
 // A fake backend (served through a fake `fetch`) and small factories for background tests.
 import { deflateRawSync } from 'node:zlib';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
-import { BUCKET_PAGE, DEFLATED_JSON, SnapshotCustomersPage, SnapshotIdentifiersPage } from '@/lib/api';
+import { BUCKET_PAGE, DEFLATED_JSON, SNAPSHOT_MAX_ROWS, SnapshotCustomersPage, SnapshotIdentifiersPage } from '@/lib/api';
 import { encodeBucketPage } from '@/lib/bucket-page';
 import type { AuditEvent, ConsentInput, CustomerInput, User } from '@/lib/schemas';
 import { customerKeys } from '@/lib/buckets';
@@ -64,6 +64,10 @@ export class FakeBackend {
   snapshotRequests: string[] = [];
   /** Snapshot pages asked for as bucket pages are sent so; false: a backend from before them, which refuses that encoding (400). */
   bucketPages = true;
+  /** The most rows a snapshot page may be asked for (its query schema refuses more, 400); 20,000 on a backend from before 60,000-row pages. */
+  maxRows = SNAPSHOT_MAX_ROWS;
+  /** maxRows of each snapshot request, in order. */
+  snapshotRows: number[] = [];
   audit: 'up' | 'down' | 'unauthorized' = 'up';
   /** ids the backend refuses to acknowledge (neither accepted nor duplicate) */
   dropIds = new Set<string>();
@@ -108,6 +112,9 @@ export class FakeBackend {
       const key = `${url.searchParams.get('phase')}:${url.searchParams.get('from') ?? '0'}`;
       const build = url.searchParams.get('build');
       this.snapshotRequests.push(build ? `${key}@${build}` : key);
+      const rows = Number(url.searchParams.get('maxRows'));
+      this.snapshotRows.push(rows);
+      if (rows > this.maxRows) return json(400, { error: 'invalid_query', message: 'The request query failed validation: Too big.' });
       const served = this.snapshots.get(key);
       if (served === 'network') throw new TypeError('Failed to fetch');
       if (!served) return json(500, { error: 'no_page', message: `no snapshot page ${key}` });

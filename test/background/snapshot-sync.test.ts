@@ -4,7 +4,7 @@
 import { deflateRawSync } from 'node:zlib';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
-import type { SnapshotCustomersPage } from '@/lib/api';
+import { OLDER_BACKEND_MAX_ROWS, SNAPSHOT_PAGE_ROWS, type SnapshotCustomersPage } from '@/lib/api';
 import { linesText, summaryLine } from '@/lib/bucket-lines';
 import { packCustomer } from '@/lib/packing';
 import { bucketOf, customerKeys } from '@/lib/buckets';
@@ -79,6 +79,38 @@ describe('first sync through the snapshot', () => {
     expect(await snapshotOf(bg, { accountNumber: 'ACCT-44' })).toMatchObject({ customer: { id: 'c4' }, consents: [{ state: 'revoked' }] });
     expect(await snapshotOf(bg, { phones: ['(407) 555-0001'] })).toMatchObject({ customer: { id: 'c1' } });
     expect(await bg.cache.getPolicy()).toMatchObject({ approvalMode: 'opt_out_allowed' });
+  });
+
+  it.each([
+    ['bucket pages', true],
+    ['deflated JSON pages', false],
+  ])('asks a backend from before 60,000-row pages for smaller ones once it refuses the size (%s)', async (_, bucketPages) => {
+    const backend = serveSnapshot(new FakeBackend(), people, consents);
+    backend.bucketPages = bucketPages;
+    backend.maxRows = OLDER_BACKEND_MAX_ROWS;
+    backend.page('s0', { changes: [], cursor: 's0', hasMore: false });
+    const bg = makeBackground(backend);
+    await signIn(bg);
+
+    // Customers pages were never too big; the first identifiers page is asked for again, smaller,
+    // and every later request is that size.
+    const [customersRows, identifiersRows] = [SNAPSHOT_PAGE_ROWS.customers, SNAPSHOT_PAGE_ROWS.identifiers];
+    expect(identifiersRows).toBeGreaterThan(OLDER_BACKEND_MAX_ROWS);
+    expect(backend.snapshotRows.at(-1)).toBe(OLDER_BACKEND_MAX_ROWS);
+    // (A bucket page refused is asked for once more as JSON: a backend without bucket pages refuses only that.)
+    expect(backend.snapshotRows.filter((r) => r > OLDER_BACKEND_MAX_ROWS)).toEqual(bucketPages ? [identifiersRows, identifiersRows] : [identifiersRows]);
+    expect(backend.snapshotRows[0]).toBe(customersRows);
+    const s = await status(bg);
+    expect(s).toMatchObject({ lastError: null, quarantined: 0, counts: { customers: 4, consents: 2 } });
+    expect(await snapshotOf(bg, { phones: ['(407) 555-0001'] })).toMatchObject({ customer: { id: 'c1' } });
+
+    // A 400 for the smaller size too is the backend's answer, not a reason to go on asking.
+    const refusing = serveSnapshot(new FakeBackend(), people, consents);
+    refusing.maxRows = 0;
+    const bg2 = makeBackground(refusing);
+    await signIn(bg2);
+    expect(refusing.snapshotRows).toEqual([customersRows, customersRows]); // buckets, then deflated JSON
+    expect((await status(bg2)).lastError).toMatch(/Too big/);
   });
 
   it('quarantines a snapshot page that breaks the contract, applies nothing of it, and resumes there', async () => {
