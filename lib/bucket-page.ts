@@ -265,8 +265,8 @@ function inflatedBytes({ data, size }: StoredText, what: string): Uint8Array {
   return out;
 }
 
-// The UTF-8 of a text the worker wrote itself, to compare with bytes it inflated.
-const written = new Uint8Array(SCRATCH_BYTES);
+// The UTF-8 of a text the worker wrote itself, to compare with bytes it inflated (made when first needed).
+let written: Uint8Array | null = null;
 
 /**
  * Whether a stored text inflates to exactly the UTF-8 of `text` (refused if it is not DEFLATE of
@@ -277,7 +277,7 @@ function inflatesTo(stored: StoredText, text: string, what: string): boolean {
   const bytes = inflatedBytes(stored, what);
   const size = bytes.length;
   // One byte of room past `size`: a text whose UTF-8 is longer does not fit, and differs.
-  const room = size < SCRATCH_BYTES ? written.subarray(0, size + 1) : new Uint8Array(size + 1);
+  const room = size < SCRATCH_BYTES ? (written ??= new Uint8Array(SCRATCH_BYTES)).subarray(0, size + 1) : new Uint8Array(size + 1);
   const { read, written: n } = utf8In.encodeInto(text, room);
   return read === text.length && n === size && sameBytes(bytes, room, size);
 }

@@ -36,7 +36,8 @@ import { registerCampaignRoutes } from './routes/campaigns';
 import { registerCallRoutes } from './routes/calls';
 import { registerAdapterRoutes } from './routes/adapters';
 import { encodeBucketPage } from '../lib/bucket-page';
-import { deflateBucketText, type SnapshotBuilds } from './snapshot-build';
+import { deflateBucketText } from './bucket-text';
+import type { SnapshotBuilds } from './snapshot-build';
 import { InvalidCursorError, SnapshotRangeError, type ImportIssue, type NumberedImportRow, type ServerImportRow, type Store } from './store';
 
 export const SERVER_VERSION = '0.1.0';
@@ -153,7 +154,7 @@ const deflateRawAsync = promisify(deflateRaw);
 
 /**
  * A live snapshot page (its JSON as the store rendered it) as the request asked for it
- * (SnapshotQuery.encoding): plain; compressed with raw DEFLATE at level 1 (~20 ms for 6 MB, ~11x
+ * (SnapshotQuery.encoding): plain; compressed with raw DEFLATE at level 1 (~20 ms for 6 MB of JSON, ~11x
  * smaller; on libuv's thread pool, so the event loop goes on meanwhile); or as a bucket page,
  * encoded here on the event loop (parsed, packed and deflated text by text): live pages are what
  * a rep gets only while no fresh build is on disk (server/snapshot-build.ts).

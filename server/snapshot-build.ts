@@ -18,22 +18,13 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, w
 import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { constants as zlibConstants, deflateRawSync } from 'node:zlib';
 import { Worker } from 'node:worker_threads';
 import { z } from 'zod';
 import { SNAPSHOT_PAGE_ROWS, SnapshotBuildId, type SnapshotCustomersPage, type SnapshotIdentifiersPage, type SnapshotQuery } from '../lib/api';
 import { encodeBucketPage } from '../lib/bucket-page';
+import { deflateBucketText } from './bucket-text';
 import { encodeCursor, openSqliteStore } from './db';
 import type { SnapshotRequest } from './store';
-
-/**
- * How the backend deflates a bucket's text (lib/bucket-page.ts) at zlib `level`: raw DEFLATE with
- * the fixed Huffman codes. Why: the extension inflates every text of a first sync (~1.4 GB for a
- * million customers) and again on each lookup and scrub, and fflate builds a 32K-entry table for
- * each block's own codes (~30 us, for texts of ~50 KB): fixed codes inflated 2.4x faster in
- * Chromium on this machine (204 MB of bucket texts in 0.69 s against 1.66 s), for ~20% more bytes.
- */
-export const deflateBucketText = (level: number) => (text: Uint8Array) => deflateRawSync(text, { level, strategy: zlibConstants.Z_FIXED });
 
 type SnapshotPhase = SnapshotRequest['phase'];
 type PageRows = Record<SnapshotPhase, number>;
@@ -114,7 +105,7 @@ export function buildSnapshot(dbPath: string, dir: string, opts: BuildOptions = 
       for (const phase of ['customers', 'identifiers'] as const) {
         for (let from = 0; ; ) {
           const p = tables.render({ phase, bits, from, maxRows: maxRows[phase] }, encodeCursor, id);
-          // Level 6: slower than level 1 (once per build) for ~25% fewer bytes (every rep's download and cache).
+          // Level 6: slower than level 1 (once per build) for fewer bytes (every rep's download and cache).
           const page = JSON.parse(p.json.toString('utf8')) as SnapshotCustomersPage | SnapshotIdentifiersPage;
           const file = encodeBucketPage(page, deflateBucketText(6));
           writeFileSync(join(buildDir, pageFileName(phase, from)), file);

@@ -118,13 +118,19 @@ export function unpackScanPart(p: PackedScanPart): ScanPart<RowVerdict> {
   const ids = stringsOf(p.ids, n, 'ids');
   const reasons = stringsOf(p.reasons, n, 'reasons');
   const decided: RowVerdict[] = new Array(n);
+  const allowed = new Map<RowVerdict['ruleIds'], RowVerdict>(); // one per rule, as the decider shares them
   for (let j = 0; j < n; j++) {
     const verdict = VERDICTS[p.verdicts[j]!];
     const ruleIds = p.rules[p.ruleSets[j]!];
     const reason = reasons[j]!;
     // Only an allowed row has no reason (RowVerdict).
     if (!verdict || !ruleIds || (verdict === 'allowed') !== (reason === '')) throw new Error('the scan helper sent a verdict it cannot have made');
-    decided[j] = verdict === 'allowed' ? { verdict, ruleIds, reason: '' } : { verdict, ruleIds, reason };
+    if (verdict !== 'allowed') decided[j] = { verdict, ruleIds, reason };
+    else {
+      let shared = allowed.get(ruleIds);
+      if (!shared) allowed.set(ruleIds, (shared = { verdict, ruleIds, reason: '' }));
+      decided[j] = shared;
+    }
   }
   return { generation: p.generation, claims: { keys: p.keys, ids, decided, several: p.several }, overlaid: p.overlaid };
 }

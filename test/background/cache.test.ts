@@ -377,6 +377,8 @@ describe('customer cache: snapshot', () => {
     expect(await cache.snapshotProgress()).toBeNull();
     expect(await cache.counts()).toEqual({ customers: 0, consents: 0 });
     expect(await cache.getPolicy()).toBeNull();
+    // c2's buckets were written along with the reads that refused it, and rolled back with them.
+    expect(await observe(open(name))).toEqual(await observe(open(newName())));
 
     await cache.applySnapshotPage(c1);
     const progress = { bits: 3, cursor: 'snap-1', phase: 'customers', next: 4 };

@@ -492,6 +492,21 @@ describe('hand-built bucket pages', () => {
       expectRefused(assemble(customersHeader(), [customersText(ENTRIES), summariesText(revoked)]), 'customers', 'summaries do not say what its customers say');
     });
 
+    it('compares summaries of non-ASCII proof, and summaries past the 1 MB buffer, byte for byte', () => {
+      const many: CustomerEntry[] = Array.from({ length: 4000 }, (_, i) => ({
+        customer: makeCustomer({ id: `cust-${i}`, name: `Zoë Ñúñez ${i}` }),
+        consents: [makeConsent({ id: `k-${i}`, customerId: `cust-${i}`, evidence: `signé §14 – ✓ 𝄞 ${i}` })],
+      }));
+      const right = utf8(summariesText(many));
+      expect(right.length).toBeGreaterThan(1 << 20);
+      expect(readOk(assemble(customersHeader(), [customersText(many), sent(right)]), 'customers').customers).toBe(4000);
+      for (const i of [3, right.length - 5, right.indexOf(0xc3)]) {
+        const bytes = right.slice();
+        bytes[i] = bytes[i]! ^ 0x01;
+        expectRefused(assemble(customersHeader(), [customersText(many), sent(bytes)]), 'customers', "bucket 0's summaries do not say what its customers say");
+      }
+    });
+
     it('refuses summaries that differ in any one byte, or are not UTF-8 (they are compared as bytes)', () => {
       const right = new TextEncoder().encode(summariesText(ENTRIES));
       expect(readOk(assemble(customersHeader(), [customersText(ENTRIES), sent(right)]), 'customers').customers).toBe(2);

@@ -122,7 +122,11 @@ describe('scrub rows', () => {
     const optIn = makeConsent({ customerId: 'C-1', purpose: 'marketing', state: 'opt_in', method: 'written' });
     const denied = makeConsent({ customerId: 'C-1', purpose: 'marketing', state: 'denied', method: 'written' });
     const decideRow = createScrubDecider(DEFAULT_POLICY, NOW);
-    expect(decideRow({ customerId: customer.id, consents: [optIn] }).verdict).toBe('allowed');
+    const allowed = decideRow({ customerId: customer.id, consents: [optIn] });
+    expect(allowed).toEqual({ verdict: 'allowed', ruleIds: ['APPROVAL_REQUIRED'], reason: '' });
+    // Allowed rows share one verdict (nothing of it is the row's own): a million rows keep no copies.
+    const other = makeConsent({ customerId: 'C-2', purpose: 'marketing', state: 'opt_in', method: 'oral', capturedBy: 'someone@else.test' });
+    expect(decideRow({ customerId: 'C-2', consents: [other] })).toBe(allowed);
     const b = decideRow({ customerId: customer.id, consents: [denied] });
     expect(b).toMatchObject({ verdict: 'blocked', ruleIds: ['APPROVAL_REQUIRED'] });
     expect(b.reason).toBeTruthy();

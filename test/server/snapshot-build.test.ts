@@ -301,7 +301,7 @@ describe('prebuilt first-sync snapshot', () => {
     const notAPageStart = m.pages[1]!.from - 1;
     expect(m.pages.some((p) => p.from === notAPageStart)).toBe(false);
     isLive(await w.page({ phase: 'customers', build: m.id, bits: m.bits, from: notAPageStart }));
-    // A first page at another size (the extension's 4000) is live; at the build's size it is the build's.
+    // A first page at another size (an older extension's 4000) is live; at the build's size it is the build's.
     isLive(await w.page({ phase: 'customers', maxRows: 4000 }));
     expect((await w.page({ phase: 'customers' })).build).toBe(m.id);
     expect((await w.page({ phase: 'customers', bits: m.bits })).build).toBe(m.id);
