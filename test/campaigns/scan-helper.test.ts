@@ -31,11 +31,16 @@ describe('the scan helper answer', () => {
   it('a forged or broken answer is refused with a reason, never merged', () => {
     const packed = packScanPart(part);
     expect(() => unpackScanPart({ ...packed, verdicts: Uint8Array.from([0, 1, 9]) })).toThrow(/verdict it cannot have made/);
-    expect(() => unpackScanPart({ ...packed, ids: JSON.stringify(['c1']) })).toThrow(/ids that do not match its keys/);
-    expect(() => unpackScanPart({ ...packed, reasons: '{"not":"a list"}' })).toThrow(/reasons that do not match/);
+    const joined = (list: string[]) => ({ text: list.join(''), ends: Uint32Array.from(list, (_, i) => list.slice(0, i + 1).join('').length) });
+    expect(() => unpackScanPart({ ...packed, ids: joined(['c1']) })).toThrow(/ids that do not match its keys/);
+    // Ends that run backwards, past the text, or short of it.
+    expect(() => unpackScanPart({ ...packed, ids: { text: 'c1c2c2', ends: Uint32Array.from([2, 1, 6]) } })).toThrow(/ids that do not match its keys/);
+    expect(() => unpackScanPart({ ...packed, ids: { text: 'c1c2c2', ends: Uint32Array.from([2, 4, 7]) } })).toThrow(/ids that do not match its keys/);
+    expect(() => unpackScanPart({ ...packed, reasons: { text: packed.reasons.text + 'x', ends: packed.reasons.ends } })).toThrow(/reasons that do not match/);
     // Only an allowed row has no reason.
-    expect(() => unpackScanPart({ ...packed, reasons: JSON.stringify(['Opt-in approval', 'No approval on record', 'No approval on record']) })).toThrow(/verdict it cannot have made/);
-    expect(() => unpackScanPart({ ...packed, reasons: JSON.stringify(['', '', 'No approval on record']) })).toThrow(/verdict it cannot have made/);
+    expect(() => unpackScanPart({ ...packed, reasons: joined(['Opt-in approval', 'No approval on record', 'No approval on record']) })).toThrow(/verdict it cannot have made/);
+    expect(() => unpackScanPart({ ...packed, reasons: joined(['', '', 'No approval on record']) })).toThrow(/verdict it cannot have made/);
+    expect(ScanReply.safeParse({ type: 'done', id: 1, part: { ...packed, ids: JSON.stringify(['c1', 'c2', 'c2']) } }).success).toBe(false);
     expect(ScanReply.safeParse({ type: 'done', id: 1, part: { ...packed, verdicts: [0, 1, 1] } }).success).toBe(false);
     expect(ScanReply.safeParse({ type: 'done', id: 1, part: { ...packed, ruleSets: new Uint16Array(1) } }).success).toBe(false);
     expect(ScanReply.safeParse({ type: 'done', id: 1, part: { ...packed, rules: [['NOT_A_RULE']] } }).success).toBe(false);
