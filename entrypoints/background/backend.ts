@@ -274,8 +274,8 @@ export function createBackendClient(opts: BackendOptions): BackendClient {
       // bodies. A backend from before bucket pages refuses that encoding (400): then deflated
       // JSON pages, checked by hand when already in the schema's shape, else by zod
       // (lib/snapshot-check.ts), and the worker deflates what it stores itself.
-      const ask = (encoding: 'buckets' | 'deflate') => {
-        const rows = smallerPages ? Math.min(SNAPSHOT_PAGE_ROWS[phase], OLDER_BACKEND_MAX_ROWS) : SNAPSHOT_PAGE_ROWS[phase];
+      const smaller = Math.min(SNAPSHOT_PAGE_ROWS[phase], OLDER_BACKEND_MAX_ROWS);
+      const ask = (encoding: 'buckets' | 'deflate', rows: number) => {
         const q = new URLSearchParams({ phase, from: String(from), maxRows: String(rows), encoding });
         if (bits !== null) q.set('bits', String(bits));
         if (build) q.set('build', build);
@@ -289,25 +289,24 @@ export function createBackendClient(opts: BackendOptions): BackendClient {
         );
       };
       const refusedQuery = (r: BackendResult<SnapshotPage>) => !r.ok && r.kind === 'http' && r.status === 400 && r.code === 'invalid_query';
-      const inEitherEncoding = async () => {
-        if (bucketPagesRefused) return ask('deflate');
-        const res = await ask('buckets');
+      const inEitherEncoding = async (rows: number) => {
+        if (bucketPagesRefused) return ask('deflate', rows);
+        const res = await ask('buckets', rows);
         if (!refusedQuery(res)) return res;
-        const again = await ask('deflate');
+        const again = await ask('deflate', rows);
         // Only a backend that takes the same request as JSON has no bucket pages; else the 400 stands.
         if (!again.ok && again.kind === 'http' && again.status === 400) return res;
         bucketPagesRefused = true;
         return again;
       };
-      const res = await inEitherEncoding();
-      if (smallerPages || SNAPSHOT_PAGE_ROWS[phase] <= OLDER_BACKEND_MAX_ROWS || !refusedQuery(res)) return res;
+      const res = await inEitherEncoding(smallerPages ? smaller : SNAPSHOT_PAGE_ROWS[phase]);
+      if (smallerPages || smaller === SNAPSHOT_PAGE_ROWS[phase] || !refusedQuery(res)) return res;
       // Maybe a backend from before pages this big (its query schema refuses them): asked again
-      // for a smaller page, and so from then on; a 400 for that too is the backend's answer.
-      smallerPages = true;
-      const again = await inEitherEncoding();
-      if (!refusedQuery(again)) return again;
-      smallerPages = false;
-      return res;
+      // for a smaller page, and for smaller pages from then on once that is served; a 400 for it
+      // too is the backend's answer (and any other failure tells nothing of its sizes).
+      const again = await inEitherEncoding(smaller);
+      if (again.ok) smallerPages = true;
+      return refusedQuery(again) ? res : again;
     },
     pushAudit(ep, events) {
       return request(

@@ -76,10 +76,12 @@ const VERDICTS = ['allowed', 'blocked', 'unknown'] as const;
 /**
  * A list of strings as one text and where each ends: posted, it is one string and one array to
  * copy; read, each string is a slice of the text. (As a JSON array, parsing made a string of each,
- * and with their garbage ~1 s of a million-row scrub.)
+ * and with their garbage ~1 s of a million-row scrub.) The slices keep the whole text until the
+ * last goes: one character above U+00FF (a reason's ’) makes it two bytes a character, ~50 MB
+ * for a million-row list's reasons at most, while the scrub holds them anyway.
  */
-const JoinedStrings = z.object({ text: z.string(), ends: typedArray(Uint32Array<ArrayBuffer>, 'ends') });
-type JoinedStrings = z.infer<typeof JoinedStrings>;
+const joinedStrings = (what: string) => z.object({ text: z.string(), ends: typedArray(Uint32Array<ArrayBuffer>, `${what}.ends`) });
+type JoinedStrings = z.infer<ReturnType<typeof joinedStrings>>;
 
 function joined(list: readonly string[]): JoinedStrings {
   const ends = new Uint32Array(list.length);
@@ -98,11 +100,11 @@ export const PackedScanPart = z
   .object({
     generation: z.number().int(),
     keys: typedArray(Uint32Array<ArrayBuffer>, 'keys'),
-    ids: JoinedStrings,
+    ids: joinedStrings('ids'),
     verdicts: typedArray(Uint8Array<ArrayBuffer>, 'verdicts'),
     ruleSets: typedArray(Uint16Array<ArrayBuffer>, 'ruleSets'),
     rules: z.array(z.array(RuleId)),
-    reasons: JoinedStrings,
+    reasons: joinedStrings('reasons'),
     several: z.array(z.number().int().nonnegative()),
     // Few: the customers a recent sync changed that the list names.
     overlaid: z.array(z.tuple([z.string(), z.tuple([z.number().int(), z.record(z.string(), z.number().int()), z.array(Consent)])])),

@@ -104,13 +104,19 @@ describe('first sync through the snapshot', () => {
     expect(s).toMatchObject({ lastError: null, quarantined: 0, counts: { customers: 4, consents: 2 } });
     expect(await snapshotOf(bg, { phones: ['(407) 555-0001'] })).toMatchObject({ customer: { id: 'c1' } });
 
-    // A 400 for the smaller size too is the backend's answer, not a reason to go on asking.
+    // A 400 for the smaller size too is the backend's answer, not a reason to go on asking, and
+    // the next sync asks for the full size again.
     const refusing = serveSnapshot(new FakeBackend(), people, consents);
-    refusing.maxRows = 0;
+    refusing.maxRows = 10_000;
     const bg2 = makeBackground(refusing);
     await signIn(bg2);
-    expect(refusing.snapshotRows).toEqual([customersRows, customersRows]); // buckets, then deflated JSON
+    // Both encodings at each size: the 400 might have been for bucket pages.
+    expect(refusing.snapshotRows.slice(-4)).toEqual([identifiersRows, identifiersRows, OLDER_BACKEND_MAX_ROWS, OLDER_BACKEND_MAX_ROWS]);
+    expect(refusing.snapshotRows.slice(0, -4).every((r) => r === customersRows)).toBe(true);
     expect((await status(bg2)).lastError).toMatch(/Too big/);
+    refusing.snapshotRows = [];
+    await bg2.sync.run();
+    expect(refusing.snapshotRows[0]).toBe(identifiersRows);
   });
 
   it('quarantines a snapshot page that breaks the contract, applies nothing of it, and resumes there', async () => {

@@ -1,5 +1,5 @@
 // The scan helper's answer (entrypoints/campaigns/protocol.ts): half a million-row scrub's
-// verdicts packed into a few arrays and two strings, posted across (a structured clone), checked
+// verdicts packed into a few arrays and two joined texts, posted across (a structured clone), checked
 // and unpacked by the scrub worker into what CustomerCache.decideMany merges.
 import { describe, expect, it } from 'vitest';
 import type { ScanPart } from '@/entrypoints/background/cache';
@@ -28,6 +28,22 @@ describe('the scan helper answer', () => {
     expect(unpackScanPart(reply.data.part)).toEqual(part);
   });
 
+  it('arrives with its allowed verdicts shared, one per rule, and its strings whole (none, or past the Basic Multilingual Plane)', () => {
+    const twoAllowed: ScanPart<RowVerdict> = {
+      generation: 1,
+      claims: { keys: Uint32Array.from([0, 1, 2]), ids: ['c1', 'c𝄞2', 'c3'], decided: [allowed, { ...allowed }, { ...blocked, reason: 'Not approved: the carrier’s 𝄞 proof' }], several: [] },
+      overlaid: [],
+    };
+    const reply = across(twoAllowed);
+    expect(reply.success).toBe(true);
+    if (!reply.success || reply.data.type !== 'done') return;
+    const got = unpackScanPart(reply.data.part);
+    expect(got).toEqual(twoAllowed);
+    expect(got.claims.decided[0]).toBe(got.claims.decided[1]);
+    const empty = across({ generation: 1, claims: { keys: new Uint32Array(0), ids: [], decided: [], several: [] }, overlaid: [] });
+    expect(empty.success && empty.data.type === 'done' && unpackScanPart(empty.data.part).claims.ids).toEqual([]);
+  });
+
   it('a forged or broken answer is refused with a reason, never merged', () => {
     const packed = packScanPart(part);
     expect(() => unpackScanPart({ ...packed, verdicts: Uint8Array.from([0, 1, 9]) })).toThrow(/verdict it cannot have made/);
@@ -41,6 +57,8 @@ describe('the scan helper answer', () => {
     expect(() => unpackScanPart({ ...packed, reasons: joined(['Opt-in approval', 'No approval on record', 'No approval on record']) })).toThrow(/verdict it cannot have made/);
     expect(() => unpackScanPart({ ...packed, reasons: joined(['', '', 'No approval on record']) })).toThrow(/verdict it cannot have made/);
     expect(ScanReply.safeParse({ type: 'done', id: 1, part: { ...packed, ids: JSON.stringify(['c1', 'c2', 'c2']) } }).success).toBe(false);
+    expect(ScanReply.safeParse({ type: 'done', id: 1, part: { ...packed, ids: { text: 'c1c2c2', ends: [2, 4, 6] } } }).success).toBe(false);
+    expect(ScanReply.safeParse({ type: 'done', id: 1, part: { ...packed, ids: { text: 'c1c2c2', ends: Int32Array.from([2, 4, 6]) } } }).success).toBe(false);
     expect(ScanReply.safeParse({ type: 'done', id: 1, part: { ...packed, verdicts: [0, 1, 1] } }).success).toBe(false);
     expect(ScanReply.safeParse({ type: 'done', id: 1, part: { ...packed, ruleSets: new Uint16Array(1) } }).success).toBe(false);
     expect(ScanReply.safeParse({ type: 'done', id: 1, part: { ...packed, rules: [['NOT_A_RULE']] } }).success).toBe(false);
