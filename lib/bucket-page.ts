@@ -235,18 +235,28 @@ function* checkBucketPage(body: Uint8Array, phase: BucketPageHeader['phase']): G
   return page;
 }
 
-// One buffer inflates every bucket (~50 KB each): the text is decoded from it at once. A bigger
-// text, which only a header can claim, gets a buffer of its own.
 const SCRATCH_BYTES = 1 << 20;
-const scratch = new Uint8Array(SCRATCH_BYTES);
+/**
+ * One buffer reused for every bucket's text (~50 KB each), made when first needed (not at every
+ * start of the worker); a bigger text, which only a header can claim, gets a buffer of its own.
+ */
+class Scratch {
+  private buffer: Uint8Array | null = null;
+  /** Room for `size` bytes and one more: a text longer than `size` does not fit, and is caught. */
+  room(size: number): Uint8Array {
+    return size < SCRATCH_BYTES ? (this.buffer ??= new Uint8Array(SCRATCH_BYTES)).subarray(0, size + 1) : new Uint8Array(size + 1);
+  }
+}
+// What is inflated (the text is decoded from it at once), and what the worker writes to compare.
+const inflatedScratch = new Scratch();
+const expectedScratch = new Scratch();
 
 /** A stored text, inflated and decoded; refused unless it is valid DEFLATE of exactly `size` bytes of UTF-8. */
 const inflated = (stored: StoredText, what: string): string => decoded(inflatedBytes(stored, what), what);
 
 /** A stored text's bytes (valid until the next text is inflated); refused unless it is valid DEFLATE of exactly `size` bytes. */
 function inflatedBytes({ data, size }: StoredText, what: string): Uint8Array {
-  // One byte of room past `size`: a text longer than its header says does not fit and is caught.
-  const room = size < SCRATCH_BYTES ? scratch.subarray(0, size + 1) : new Uint8Array(size + 1);
+  const room = inflatedScratch.room(size);
   const tooLong = () => refuse(`${what}: inflates to more than the ${size} bytes its header says`);
   if (data.length === 0) refuse(`${what}: no DEFLATE data`);
   // fflate stops at the final block and ignores what follows, which would be stored unread: no
@@ -265,9 +275,6 @@ function inflatedBytes({ data, size }: StoredText, what: string): Uint8Array {
   return out;
 }
 
-// The UTF-8 of a text the worker wrote itself, to compare with bytes it inflated (made when first needed).
-let written: Uint8Array | null = null;
-
 /**
  * Whether a stored text inflates to exactly the UTF-8 of `text` (refused if it is not DEFLATE of
  * its `size` bytes). Compared as bytes: decoding the inflated bytes took ~200 MB/s in a first
@@ -276,8 +283,7 @@ let written: Uint8Array | null = null;
 function inflatesTo(stored: StoredText, text: string, what: string): boolean {
   const bytes = inflatedBytes(stored, what);
   const size = bytes.length;
-  // One byte of room past `size`: a text whose UTF-8 is longer does not fit, and differs.
-  const room = size < SCRATCH_BYTES ? (written ??= new Uint8Array(SCRATCH_BYTES)).subarray(0, size + 1) : new Uint8Array(size + 1);
+  const room = expectedScratch.room(size); // a text whose UTF-8 is longer does not fit, and differs
   const { read, written: n } = utf8In.encodeInto(text, room);
   return read === text.length && n === size && sameBytes(bytes, room, size);
 }
