@@ -42,7 +42,10 @@ export type ScrubWorkerReply = z.infer<typeof ScrubWorkerReply>;
 
 const typedArray = <A>(ctor: new (...a: never[]) => A, what: string) => z.custom<A>((v) => v instanceof ctor, `${what} must be a typed array`);
 
-export const ScanRequest = z.object({
+/** Open the cache now and read its layout and recent changes: the scrub is still reading its file. */
+const ScanOpen = z.object({ type: z.literal('open'), cacheName: z.string().min(1).max(100) });
+
+const ScanPartRequest = z.object({
   type: z.literal('scan'),
   id: z.number().int().nonnegative(), // echoed in the reply
   cacheName: z.string().min(1).max(100),
@@ -69,6 +72,7 @@ export const ScanRequest = z.object({
       'the key table does not hold together',
     ),
 });
+export const ScanRequest = z.discriminatedUnion('type', [ScanOpen, ScanPartRequest]);
 export type ScanRequest = z.infer<typeof ScanRequest>;
 
 const VERDICTS = ['allowed', 'blocked', 'unknown'] as const;

@@ -18,17 +18,30 @@ self.addEventListener('message', (event: MessageEvent) => {
     post({ type: 'error', id: typeof id === 'number' ? id : null, message: 'The scan helper got an invalid request.' });
     return;
   }
-  void scan(parsed.data);
+  if (parsed.data.type === 'open') void open(parsed.data.cacheName);
+  else void scan(parsed.data);
 });
 
-async function scan(req: ScanRequest) {
+function handleOf(cacheName: string): CustomerCache {
+  if (cache?.name !== cacheName) {
+    cache?.handle.close();
+    cache = { name: cacheName, handle: openCustomerCache(cacheName) };
+  }
+  return cache.handle;
+}
+
+async function open(cacheName: string) {
   try {
-    if (cache?.name !== req.cacheName) {
-      cache?.handle.close();
-      cache = { name: req.cacheName, handle: openCustomerCache(req.cacheName) };
-    }
+    await handleOf(cacheName).warm();
+  } catch {
+    // Nothing asked for an answer: a cache that cannot be read fails the scan, which says so.
+  }
+}
+
+async function scan(req: Extract<ScanRequest, { type: 'scan' }>) {
+  try {
     const decide = createScrubDecider(req.policy, new Date(req.now));
-    const part = packScanPart(await cache.handle.scanPart(req.table, req.from, req.to, decide));
+    const part = packScanPart(await handleOf(req.cacheName).scanPart(req.table, req.from, req.to, decide));
     post({ type: 'done', id: req.id, part }, [part.keys.buffer, part.verdicts.buffer, part.ruleSets.buffer]);
   } catch (err) {
     post({ type: 'error', id: req.id, message: errorMessage(err) });

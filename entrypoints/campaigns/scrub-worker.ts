@@ -8,6 +8,9 @@ import { runScrub } from './scrub';
 import { startScanHelper, type ScanHelperWorker } from './split-scan';
 import { errorMessage } from '@/lib/errors';
 
+// ~20,000 rows of a typical list: more keys than half a million-customer cache's buckets.
+const WARM_HELPER_BYTES = 1 << 20;
+
 const post = (m: ScrubWorkerReply) => (self as unknown as Worker).postMessage(m);
 
 self.addEventListener('message', (event: MessageEvent) => {
@@ -26,8 +29,10 @@ async function start(msg: ScrubStart) {
   try {
     const policy = (await cache.getPolicy()) ?? DEFAULT_POLICY;
     const now = new Date(msg.now);
-    // A big list is scanned on both cores: this worker takes 60% of the buckets, a scan helper the rest.
+    // A big list is scanned on both cores: this worker takes 56% of the buckets, a scan helper the
+    // rest, started while the file is read when the file is big enough to be scanned.
     helper = startScanHelper(msg.cacheName, policy, now);
+    if (msg.file.size >= WARM_HELPER_BYTES) helper.warm();
     const scanHelper = helper.scan;
     let lastPost = 0;
     const out = await runScrub({

@@ -4,10 +4,16 @@
 import type { ScanHelper } from '@/entrypoints/background/cache';
 import type { RowVerdict } from '@/lib/campaign';
 import type { PolicySettings } from '@/lib/schemas';
-import { ScanReply, unpackScanPart } from './protocol';
+import { ScanReply, unpackScanPart, type ScanRequest } from './protocol';
 
 export interface ScanHelperWorker {
   scan: ScanHelper<RowVerdict>;
+  /**
+   * Starts the worker now and has it read the cache's layout and recent changes, for a list big
+   * enough to be scanned: cold, it began scanning ~0.7 s after being asked (its start, its code,
+   * the cache's recent changes), while the scrub worker was already scanning its part.
+   */
+  warm(): void;
   close(): void;
 }
 
@@ -16,8 +22,8 @@ const SCAN_TIMEOUT_MS = 5 * 60_000;
 
 /**
  * A scan helper for scrubs of `cacheName` decided with `policy` at `now`. Its worker starts at
- * the first scan (a short list is looked up, not scanned), and a worker that failed is replaced
- * at the next one.
+ * `warm` or the first scan (a short list is looked up, not scanned), and a worker that failed is
+ * replaced at the next one.
  */
 export function startScanHelper(cacheName: string, policy: PolicySettings, now: Date): ScanHelperWorker {
   let worker: Worker | null = null;
@@ -26,9 +32,19 @@ export function startScanHelper(cacheName: string, policy: PolicySettings, now: 
     worker?.terminate();
     worker = null;
   };
+  const started = () => {
+    if (!worker) {
+      worker = new Worker(new URL('./scan-helper.ts', import.meta.url), { type: 'module' });
+      worker.postMessage({ type: 'open', cacheName } satisfies ScanRequest);
+    }
+    return worker;
+  };
   return {
+    warm() {
+      started();
+    },
     scan(table, from, to) {
-      const w = (worker ??= new Worker(new URL('./scan-helper.ts', import.meta.url), { type: 'module' }));
+      const w = started();
       const id = nextId++;
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => fail('it did not answer in time'), SCAN_TIMEOUT_MS);

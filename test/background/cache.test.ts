@@ -690,6 +690,32 @@ describe('customer cache: compact', () => {
     expect(await cache.decideMany([], (a) => a, { scan: true, helper })).toEqual([]);
   });
 
+  it('a scan helper warmed before a sync (while the scrub reads its file) scans the cache the sync left', async () => {
+    const bits = 6;
+    const entries = Array.from({ length: 80 }, (_, i) => base(i + 1, {}, [consent(i + 1, `c${i + 1}`, { state: 'opt_in' })]));
+    const name = newName();
+    const cache = open(name);
+    await cache.applySnapshotPage(customersPage(entries, bits, 0, 2 ** bits, 'snap'));
+    await cache.applySnapshotPage(identifiersPage(entries, bits, 0, 2 ** bits, 'snap'));
+    const helperHandle = open(name);
+    await helperHandle.warm();
+    // A customer on the helper's side loses its approval after the helper read the cache.
+    const k = entries.findIndex((e) => bucketOf(e.customer.id!, bits) >= 2 ** bits / 2);
+    const revoked = entries[k]!.customer.id!;
+    await open(name).applyChanges(changes([up('consent', consent(k + 1, revoked, { state: 'revoked' }), V + 1)]), 'chg');
+    const rows = entries.map((e) => ids({ crmId: e.customer.crmRefs![0]!.id }));
+    const same = (a: MarketingApprovals | null) => a;
+    let asked = 0;
+    const helper: ScanHelper<MarketingApprovals | null> = async (table, from, to) => {
+      asked += 1;
+      return structuredClone(await helperHandle.scanPart(structuredClone(table), from, to, same));
+    };
+    const answers = await cache.decideMany(rows, same, { scan: true, helper });
+    expect(asked).toBe(1);
+    expect(answers[k]!.consents).toEqual([expect.objectContaining({ customerId: revoked, state: 'revoked' })]);
+    expect(answers).toEqual(await cache.decideMany(rows, same, { scan: false }));
+  });
+
   it('a scan split with a helper that fails, or that read the cache after a sync changed it, answers from this handle alone', async () => {
     const bits = 6; // 64 buckets: 4 summary records; the caller scans buckets 0-31, the helper 32-63
     const entries = Array.from({ length: 80 }, (_, i) => base(i + 1, {}, i % 2 ? [consent(i + 1, `c${i + 1}`, { state: 'opt_in' })] : []));

@@ -3,7 +3,7 @@
 // and unpacked by the scrub worker into what CustomerCache.decideMany merges.
 import { describe, expect, it } from 'vitest';
 import type { ScanPart } from '@/entrypoints/background/cache';
-import { ScanReply, packScanPart, unpackScanPart } from '@/entrypoints/campaigns/protocol';
+import { ScanReply, ScanRequest, packScanPart, unpackScanPart } from '@/entrypoints/campaigns/protocol';
 import type { RowVerdict } from '@/lib/campaign';
 
 const optIn: RowVerdict['ruleIds'] = ['APPROVAL_REQUIRED'];
@@ -62,5 +62,13 @@ describe('the scan helper answer', () => {
     expect(ScanReply.safeParse({ type: 'done', id: 1, part: { ...packed, verdicts: [0, 1, 1] } }).success).toBe(false);
     expect(ScanReply.safeParse({ type: 'done', id: 1, part: { ...packed, ruleSets: new Uint16Array(1) } }).success).toBe(false);
     expect(ScanReply.safeParse({ type: 'done', id: 1, part: { ...packed, rules: [['NOT_A_RULE']] } }).success).toBe(false);
+  });
+
+  it('a request to open the cache ahead of the scan names a cache; a forged one is refused', () => {
+    expect(ScanRequest.safeParse({ type: 'open', cacheName: 'cpni-cache' }).success).toBe(true);
+    expect(ScanRequest.safeParse({ type: 'open' }).success).toBe(false);
+    expect(ScanRequest.safeParse({ type: 'open', cacheName: '' }).success).toBe(false);
+    expect(ScanRequest.safeParse({ type: 'open', cacheName: 'x'.repeat(101) }).success).toBe(false);
+    expect(ScanRequest.safeParse({ type: 'warm', cacheName: 'cpni-cache' }).success).toBe(false);
   });
 });
