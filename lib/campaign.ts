@@ -663,10 +663,13 @@ export class CsvBytes {
     this.written(csvLine(fields));
   }
 
-  /** Adds one line already written as CSV, its line end included. */
-  written(line: string): void {
-    this.lines.push(line);
-    if (this.lines.length === 4096) this.encode();
+  /**
+   * Adds text already written as CSV: a whole line, its line end included, or the next piece of
+   * one. A row written as its pieces leaves no line string behind for the garbage collector.
+   */
+  written(text: string): void {
+    this.lines.push(text);
+    if (this.lines.length === 16384) this.encode();
   }
 
   /** Everything written so far, in order. */

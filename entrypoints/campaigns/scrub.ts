@@ -115,18 +115,27 @@ export async function runScrub(input: ScrubInput): Promise<ScrubOutput> {
       counts.total++;
       counts[v.verdict]++;
       if (v.verdict === 'allowed') {
-        allowedCsv.written(rowCsv + '\r\n');
+        allowedCsv.written(rowCsv);
+        allowedCsv.written('\r\n');
       } else {
-        let rules = ruleText.get(v.ruleIds);
-        if (rules === undefined) ruleText.set(v.ruleIds, (rules = csvField(v.ruleIds.join(' '))));
-        // As csvLine([...fields, verdict, rules, reason, line]): a verdict and a line number never need quoting.
-        blockedCsv.written(`${rowCsv},${v.verdict},${rules},${csvField(v.reason)},${batch.lines[i]}\r\n`);
+        // As csvLine([...fields, verdict, rules, reason, line]), a piece at a time: a verdict and
+        // a line number never need quoting.
+        let middle = verdictText.get(v.ruleIds)?.[v.verdict];
+        if (middle === undefined) {
+          const texts = verdictText.get(v.ruleIds) ?? {};
+          verdictText.set(v.ruleIds, { ...texts, [v.verdict]: (middle = `,${v.verdict},${csvField(v.ruleIds.join(' '))},`) });
+        }
+        blockedCsv.written(rowCsv);
+        blockedCsv.written(middle);
+        blockedCsv.written(csvField(v.reason));
+        blockedCsv.written(`,${batch.lines[i]}\r\n`);
       }
     });
   };
 
   const decideRow = createScrubDecider(input.policy, input.now);
-  const ruleText = new WeakMap<readonly string[], string>(); // as CSV; the decider shares one ruleIds array per rule
+  // ",verdict,rule ids," as CSV, per verdict and rule ids: the decider shares one ruleIds array per rule.
+  const verdictText = new WeakMap<readonly string[], Partial<Record<RowVerdict['verdict'], string>>>();
   const decoder = new TextDecoder('utf-8');
   let bytes = 0;
   for await (const chunk of input.chunks) {
