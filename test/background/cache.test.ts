@@ -1195,6 +1195,16 @@ describe('KeyTable (a scrub list\'s keys by number)', () => {
     expect(all[7]).toBe(`k${(7).toString(36)}${'x'.repeat(2)}`);
   });
 
+  it('made with room for the keys it expects, numbers them as one that grew, and still grows past them', () => {
+    const keys = Array.from({ length: 5_000 }, (_, i) => `tel:+1${2000000000 + (i % 4_000)}`); // 1,000 repeated
+    const grown = new KeyTable();
+    const sized = new KeyTable(1_000); // fewer than it gets
+    expect(keys.map((k) => sized.add(k))).toEqual(keys.map((k) => grown.add(k)));
+    expect(sized.size).toBe(4_000);
+    expect(sized.find('tel:+12000003999')).toBe(3_999);
+    expect(KeyTable.fromData(sized.toData()).all()).toEqual(grown.all());
+  });
+
   it('holds each key as the bytes of its JSON string, as a summary line spells it, whatever the key holds', () => {
     const table = new KeyTable();
     const awkward = ['crm:x:a"b', 'crm:x:a\\b', 'crm:x:tab\there', 'crm:x:del\u007f', 'crm:x:\u00e9', 'crm:x:😀', 'crm:x:\ud800', 'acct: 12 '];
