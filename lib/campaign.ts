@@ -645,16 +645,17 @@ function isSpace(c: number): boolean {
 const utf8 = new TextEncoder();
 
 /**
- * CSV lines (csvLine) kept as UTF-8 bytes in chunks of about a megabyte, for a Blob. The lines
- * are joined a few thousand at a time and each piece encoded into the current chunk: a Blob of
- * a million-row scrub's 145 MB as strings took ~2.5 s here (the browser's own UTF-8 encoding),
- * of bytes ~0.5 s; TextEncoder.encodeInto on a long string is fast, on each short one slow.
+ * CSV kept as UTF-8 bytes in chunks of about a megabyte, for a Blob. Text comes in as pieces
+ * (lines, or the parts of one), and 16,384 pieces at a time are joined and encoded into the
+ * current chunk: a Blob of a million-row scrub's 145 MB as strings took ~2.5 s here (the
+ * browser's own UTF-8 encoding), of bytes ~0.5 s; TextEncoder.encodeInto on a long string is
+ * fast, on each short one slow.
  */
 export class CsvBytes {
   private readonly full: Uint8Array<ArrayBuffer>[] = [];
   private buf = new Uint8Array(0); // the first chunk is made by the first write
   private at = 0;
-  private lines: string[] = [];
+  private pieces: string[] = [];
 
   constructor(private readonly chunkSize = 1 << 20) {}
 
@@ -665,11 +666,12 @@ export class CsvBytes {
 
   /**
    * Adds text already written as CSV: a whole line, its line end included, or the next piece of
-   * one. A row written as its pieces leaves no line string behind for the garbage collector.
+   * one (a row written as its pieces leaves no line string behind for the garbage collector). A
+   * piece ends on a whole character: the two halves of a surrogate pair go in one piece.
    */
   written(text: string): void {
-    this.lines.push(text);
-    if (this.lines.length === 16384) this.encode();
+    this.pieces.push(text);
+    if (this.pieces.length === 16384) this.encode();
   }
 
   /** Everything written so far, in order. */
@@ -679,8 +681,8 @@ export class CsvBytes {
   }
 
   private encode(): void {
-    let text = this.lines.join('');
-    this.lines = [];
+    let text = this.pieces.join('');
+    this.pieces = [];
     while (text) {
       // encodeInto stops before a character that does not fit whole (up to 4 bytes)
       if (this.buf.length - this.at < 4) this.nextChunk();

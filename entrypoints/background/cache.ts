@@ -134,9 +134,9 @@ export interface CustomerCache {
   compact(threshold?: number): Promise<boolean>;
   /** Calls `cb` for every customer (with consents), bucket by bucket. Returns the count. */
   streamAll(cb: (entry: CachedCustomer) => void | Promise<void>): Promise<number>;
-  /** The synced policy settings, or null when the backend sent none (callers use DEFAULT_POLICY). */
   /** Reads the cache's layout and recent changes into this handle's memory now, not at its first read (a scan helper's). */
   warm(): Promise<void>;
+  /** The synced policy settings, or null when the backend sent none (callers use DEFAULT_POLICY). */
   getPolicy(): Promise<PolicySettings | null>;
   getCampaign(id: string): Promise<Campaign | null>;
   adapters(): Promise<CachedAdapter[]>;
@@ -173,7 +173,7 @@ const READ_CHUNK = 256; // buckets per bulkGet / per compaction step
 // Summary buckets per record (summaryGroups): a scrub reads them all, and IndexedDB here reads
 // the same 64 MB as 16,384 records of 4 KB in ~5 s but as 1,024 records of 64 KB in ~2.4 s.
 const SUMMARY_GROUP_BITS = 4;
-const HELPER_SPLIT = 0.56; // the share of a split scan's summary buckets the calling worker scans
+const CALLER_SHARE = 0.56; // the share of a split scan's summary buckets the calling worker scans (the helper takes the rest)
 const groupOf = (b: number) => b >> SUMMARY_GROUP_BITS;
 const slotOf = (b: number) => b & ((1 << SUMMARY_GROUP_BITS) - 1);
 
@@ -286,8 +286,17 @@ class Overlay {
     return this.customerBits !== null && hasBit(this.customerBits, hash32(id));
   }
 
+  /** Whether the overlay holds consents upserted for customer `id`. */
+  holdsConsentsOf(id: string): boolean {
+    return this.mayHold(id) && this.consentsOf.has(id);
+  }
+
   private markCustomer(id: string) {
     setBit((this.customerBits ??= new Uint32Array(OVERLAY_FILTER_WORDS)), hash32(id));
+  }
+
+  private markConsent(id: string) {
+    setBit((this.consentBits ??= new Uint32Array(OVERLAY_FILTER_WORDS)), hash32(id));
   }
 
   /** False when the overlay surely holds no change of consent `id`. */
@@ -306,7 +315,7 @@ class Overlay {
         for (const k of customerKeys(data)) addTo(this.keys, k, ch.id);
       } else this.customers.set(ch.id, { op: 'tombstone', version: ch.version });
     } else if (ch.entity === 'consent') {
-      setBit((this.consentBits ??= new Uint32Array(OVERLAY_FILTER_WORDS)), hash32(ch.id));
+      this.markConsent(ch.id);
       const prev = this.consents.get(ch.id);
       if (prev && prev.version > ch.version) return;
       if (ch.op === 'upsert') {
@@ -375,7 +384,7 @@ class Overlay {
     const versions = s?.[1] ?? {};
     const consents = this.consentsOver(id, s?.[2] ?? [], (cid) => (own.call(versions, cid) ? versions[cid] : undefined));
     // A summary holds only standing marketing consents; the overlay's own may be of any kind.
-    return { customerId: id, consents: this.mayHold(id) && this.consentsOf.has(id) ? (consents as Consent[]).filter(isStandingMarketing) : (consents as Consent[]) };
+    return { customerId: id, consents: this.holdsConsentsOf(id) ? (consents as Consent[]).filter(isStandingMarketing) : (consents as Consent[]) };
   }
 }
 
@@ -562,9 +571,11 @@ export class KeyTable { // exported for its tests
 
   /**
    * `expected`: about how many keys it will hold, made room for at once (a million-row list's
-   * table otherwise grew by doubling, rehashing 20 times: ~0.3 s of a scrub with the copies).
+   * table otherwise grew by doubling: 10 rehashes, and its byte and offset arrays copied as
+   * often). An estimate that is not a number of keys (or past 2^24) is ignored.
    */
   constructor(expected = 0) {
+    if (!(expected >= 0 && expected <= 1 << 24)) expected = 0;
     let size = 1 << 11;
     while (size < 2 * expected) size *= 2;
     this.slots = new Int32Array(2 * size).fill(-1);
@@ -1211,7 +1222,7 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
           if (!matches.claim(i, id)) continue;
           if (!decided) {
             // The consent versions matter only where the overlay holds consents of this customer.
-            const summary: Summary = overlay.mayHold(id) && overlay.consentsOf.has(id)
+            const summary: Summary = overlay.holdsConsentsOf(id)
               ? summaryOfStored(bucket.json<StoredSummary>(start, end))
               : [version, {}, bucket.approvals(head.idEnd, end).map((p) => unpackConsent(p, id))];
             decided = { v: decide(overlay.approvalsOver(id, summary)!) };
@@ -1237,7 +1248,7 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
     // packing, posting and unpacking its answer took ~1 s more; at 60/40 it was done ~1.5 s
     // before this side, at 54/46 up to 1.3 s after. Whole summary records on each side.
     const group = 1 << SUMMARY_GROUP_BITS;
-    const cut = Math.round((size * HELPER_SPLIT) / group) * group;
+    const cut = Math.round((size * CALLER_SHARE) / group) * group;
     const far = helper(table.toData(), cut, size).catch((err: unknown) => {
       console.warn('CPNI Guard: the scan helper failed; this worker scans the whole cache instead.', err);
       return null;
@@ -1338,10 +1349,13 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
    * transaction: nothing is written, so nothing can undo what was read, and a lookup here waited
    * 0.5 ms for the close at the median and at times tens of ms. It is handed over on a new task:
    * a continuation on this one still runs in Dexie's zone of the transaction, and the caller's
-   * next transaction would fail as nested in a finished one.
+   * next transaction would fail as nested in a finished one. So a read is started only at the top
+   * of the cache's methods, never inside another transaction (which would have committed by the
+   * time the answer arrives).
    */
   const read = <T>(fn: () => Promise<T>, firstKey?: string) =>
     new Promise<T>((resolve, reject) => {
+      let answered = false;
       db.transaction('r', bucketTables, async () => {
         const b = layout && firstKey !== undefined ? bucketOf(firstKey, layout.bits) : null;
         const warm = b !== null && identifierCache.get(b) === undefined;
@@ -1349,8 +1363,13 @@ export function openCustomerCache(name = 'cpni-cache'): CustomerCache {
         if ((g ?? 0) !== generation) await reload(g ?? 0);
         else if (warm) identifierCache.set(b!, row ?? null);
         const answer = await fn();
+        answered = true;
         setTimeout(() => resolve(answer), 0);
-      }).catch(reject);
+      }).catch((err: unknown) => {
+        // After the answer nothing is lost, but a failure to close is worth seeing.
+        if (answered) console.warn('CPNI Guard: a cache read failed after it had answered.', err);
+        else reject(err);
+      });
     });
 
   // ---- writes ----

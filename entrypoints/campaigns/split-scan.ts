@@ -32,16 +32,10 @@ export function startScanHelper(cacheName: string, policy: PolicySettings, now: 
     worker?.terminate();
     worker = null;
   };
-  const started = () => {
-    if (!worker) {
-      worker = new Worker(new URL('./scan-helper.ts', import.meta.url), { type: 'module' });
-      worker.postMessage({ type: 'open', cacheName } satisfies ScanRequest);
-    }
-    return worker;
-  };
+  const started = () => (worker ??= new Worker(new URL('./scan-helper.ts', import.meta.url), { type: 'module' }));
   return {
     warm() {
-      started();
+      if (!worker) started().postMessage({ type: 'open', cacheName } satisfies ScanRequest);
     },
     scan(table, from, to) {
       const w = started();

@@ -7,7 +7,8 @@ import { z } from 'zod';
 import { KeyTable, openCustomerCache, type CachedCustomer, type CustomerCache, type MarketingApprovals, type ScanHelper } from '@/entrypoints/background/cache';
 import { Change, SnapshotCustomersPage, SnapshotIdentifiersPage } from '@/lib/api';
 import { bucket16, bucketOf, customerKeys } from '@/lib/buckets';
-import { Customer, type Consent, type ConsentInput, type CustomerInput } from '@/lib/schemas';
+import { Customer, DEFAULT_POLICY, type Consent, type ConsentInput, type CustomerInput } from '@/lib/schemas';
+import { ScanRequest } from '@/entrypoints/campaigns/protocol';
 import type { RecordIdentifiers } from '@/lib/snapshot';
 import { consent, customer, tomb, up } from './helpers';
 
@@ -714,6 +715,15 @@ describe('customer cache: compact', () => {
     expect(asked).toBe(1);
     expect(answers[k]!.consents).toEqual([expect.objectContaining({ customerId: revoked, state: 'revoked' })]);
     expect(answers).toEqual(await cache.decideMany(rows, same, { scan: false }));
+    // The warmed helper's part is taken, not thrown away for a stale read and scanned again here:
+    // with its claims emptied, its customers come back unknown.
+    const claimsNothing: ScanHelper<MarketingApprovals | null> = async (table, from, to) => {
+      const part = structuredClone(await helperHandle.scanPart(structuredClone(table), from, to, same));
+      return { ...part, claims: { keys: new Uint32Array(0), ids: [], decided: [], several: [] } };
+    };
+    const withEmpty = await cache.decideMany(rows, same, { scan: true, helper: claimsNothing });
+    expect(withEmpty[k]).toBeNull();
+    expect(withEmpty.filter((a) => a === null).length).toBe(entries.filter((e) => bucketOf(e.customer.id!, bits) >= 2 ** bits / 2).length);
   });
 
   it('a scan split with a helper that fails, or that read the cache after a sync changed it, answers from this handle alone', async () => {
@@ -1203,6 +1213,12 @@ describe('KeyTable (a scrub list\'s keys by number)', () => {
     expect(sized.size).toBe(4_000);
     expect(sized.find('tel:+12000003999')).toBe(3_999);
     expect(KeyTable.fromData(sized.toData()).all()).toEqual(grown.all());
+    // and a table sized for more keys than it got holds together for the scan helper's check
+    const roomy = new KeyTable(100_000);
+    roomy.add('tel:+12000000001');
+    const request = { type: 'scan', id: 1, cacheName: 'c', policy: DEFAULT_POLICY, now: new Date().toISOString(), from: 0, to: 1, table: roomy.toData() };
+    expect(ScanRequest.safeParse(request).success).toBe(true);
+    expect(new KeyTable(Number.POSITIVE_INFINITY).add('k')).toBe(0); // an estimate it cannot use is ignored
   });
 
   it('holds each key as the bytes of its JSON string, as a summary line spells it, whatever the key holds', () => {
