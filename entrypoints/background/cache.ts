@@ -270,12 +270,12 @@ class Overlay {
   consentsOf = new Map<string, Set<string>>();
   /** identifier key -> ids of overlay customers that had it at some point (checked on read) */
   keys = new Map<string, Set<string>>();
-  // Which customers and consents the overlay may hold, a bit each by hash32 (made at the first
-  // change): a scan asks about nearly every customer in the cache and its consents, and few of
-  // them changed since the snapshot. Asking a Map about an id just read from a bucket (its hash
-  // not yet computed) took ~1 us in a million-row scrub's profile; a bit tells most "no".
-  private customerBits: Uint32Array | null = null;
-  private consentBits: Uint32Array | null = null;
+  // Which customers (changed, or with consents upserted) and consents the overlay may hold: a
+  // scan asks about nearly every customer in the cache and its consents, and few of them changed
+  // since the snapshot. Asking a Map about an id just read from a bucket (its hash not yet
+  // computed) took ~1 us in a million-row scrub's profile; a bit tells most "no".
+  private readonly customerIds = new IdFilter();
+  private readonly consentIds = new IdFilter();
 
   get size() {
     return this.customers.size + this.consents.size;
@@ -283,30 +283,17 @@ class Overlay {
 
   /** False when the overlay surely holds nothing of customer `id`: neither it nor a consent upserted for it. */
   mayHold(id: string): boolean {
-    return this.customerBits !== null && hasBit(this.customerBits, hash32(id));
+    return this.customerIds.mayHold(id);
   }
 
   /** Whether the overlay holds consents upserted for customer `id`. */
   holdsConsentsOf(id: string): boolean {
-    return this.mayHold(id) && this.consentsOf.has(id);
-  }
-
-  private markCustomer(id: string) {
-    setBit((this.customerBits ??= new Uint32Array(OVERLAY_FILTER_WORDS)), hash32(id));
-  }
-
-  private markConsent(id: string) {
-    setBit((this.consentBits ??= new Uint32Array(OVERLAY_FILTER_WORDS)), hash32(id));
-  }
-
-  /** False when the overlay surely holds no change of consent `id`. */
-  private mayHoldConsent(id: string): boolean {
-    return this.consentBits !== null && hasBit(this.consentBits, hash32(id));
+    return this.customerIds.mayHold(id) && this.consentsOf.has(id);
   }
 
   add(ch: Change) {
     if (ch.entity === 'customer') {
-      this.markCustomer(ch.id);
+      this.customerIds.mark(ch.id);
       const prev = this.customers.get(ch.id);
       if (prev && prev.version > ch.version) return; // out of order: keep the newer one
       if (ch.op === 'upsert') {
@@ -315,11 +302,11 @@ class Overlay {
         for (const k of customerKeys(data)) addTo(this.keys, k, ch.id);
       } else this.customers.set(ch.id, { op: 'tombstone', version: ch.version });
     } else if (ch.entity === 'consent') {
-      this.markConsent(ch.id);
+      this.consentIds.mark(ch.id);
       const prev = this.consents.get(ch.id);
       if (prev && prev.version > ch.version) return;
       if (ch.op === 'upsert') {
-        this.markCustomer(ch.data.customerId);
+        this.customerIds.mark(ch.data.customerId);
         const data = { ...ch.data, id: ch.id, version: ch.version };
         this.consents.set(ch.id, { op: 'upsert', version: ch.version, data });
         addTo(this.consentsOf, data.customerId, ch.id);
@@ -350,7 +337,7 @@ class Overlay {
     // A loop, not filter(): a scrub asks this for every matched row.
     const out: (T | Consent)[] = [];
     for (const c of base) {
-      const o = this.mayHoldConsent(c.id) ? this.consents.get(c.id) : undefined;
+      const o = this.consentIds.mayHold(c.id) ? this.consents.get(c.id) : undefined;
       if (!o || o.version < c.version) out.push(c);
     }
     const added = this.mayHold(id) ? this.consentsOf.get(id) : undefined;
@@ -388,10 +375,22 @@ class Overlay {
   }
 }
 
-const OVERLAY_FILTER_WORDS = 1 << 14; // 2^19 bits: ~2% false "maybe" at 10,000 changed entities, ~9% at 50,000 (COMPACT_AT)
-const hasBit = (bits: Uint32Array, hash: number) => (bits[(hash >>> 5) & (OVERLAY_FILTER_WORDS - 1)]! & (1 << (hash & 31))) !== 0;
-function setBit(bits: Uint32Array, hash: number) {
-  bits[(hash >>> 5) & (OVERLAY_FILTER_WORDS - 1)]! |= 1 << (hash & 31);
+/** A bit per id by hash32: "surely not marked" or "maybe". Its 64 KB are made at the first mark. */
+class IdFilter {
+  // 2^19 bits: ~2% false "maybe" at 10,000 changed entities, ~9% at 50,000 (COMPACT_AT)
+  private static readonly WORDS = 1 << 14;
+  private bits: Uint32Array | null = null;
+
+  mark(id: string): void {
+    const h = hash32(id);
+    (this.bits ??= new Uint32Array(IdFilter.WORDS))[(h >>> 5) & (IdFilter.WORDS - 1)]! |= 1 << (h & 31);
+  }
+
+  mayHold(id: string): boolean {
+    if (!this.bits) return false;
+    const h = hash32(id);
+    return (this.bits[(h >>> 5) & (IdFilter.WORDS - 1)]! & (1 << (h & 31))) !== 0;
+  }
 }
 
 function addTo(map: Map<string, Set<string>>, key: string, value: string) {

@@ -120,11 +120,9 @@ export async function runScrub(input: ScrubInput): Promise<ScrubOutput> {
       } else {
         // As csvLine([...fields, verdict, rules, reason, line]), a piece at a time: a verdict and
         // a line number never need quoting.
-        let middle = verdictText.get(v.ruleIds)?.[v.verdict];
-        if (middle === undefined) {
-          const texts = verdictText.get(v.ruleIds) ?? {};
-          verdictText.set(v.ruleIds, { ...texts, [v.verdict]: (middle = `,${v.verdict},${csvField(v.ruleIds.join(' '))},`) });
-        }
+        let texts = verdictText.get(v.ruleIds);
+        if (!texts) verdictText.set(v.ruleIds, (texts = {}));
+        const middle = (texts[v.verdict] ??= `,${v.verdict},${csvField(v.ruleIds.join(' '))},`);
         blockedCsv.written(rowCsv);
         blockedCsv.written(middle);
         blockedCsv.written(csvField(v.reason));
